@@ -1,0 +1,38 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+// Release binaries are linked fully static (scripts/build.sh): start-up time is
+// the product, and a static executable skips the dynamic loader entirely.
+let package = Package(
+    name: "burrow",
+    platforms: [.macOS(.v15)],
+    products: [
+        .executable(name: "burrow", targets: ["burrow"]),
+    ],
+    targets: [
+        .systemLibrary(name: "CArchive", pkgConfig: "libarchive", providers: [.apt(["libarchive-dev"])]),
+        .systemLibrary(name: "CCrypto", pkgConfig: "libcrypto", providers: [.apt(["libssl-dev"])]),
+        .target(name: "CBurrowSys"),
+        .target(name: "CBurrowLaunch"),
+
+        .target(name: "BurrowOCI"),
+        .target(name: "BurrowSystem", dependencies: ["CBurrowSys", "CCrypto"]),
+        .target(name: "BurrowArchive", dependencies: ["BurrowSystem", "CArchive"],
+                linkerSettings: [.linkedLibrary("zstd"), .linkedLibrary("z"), .linkedLibrary("lzma"), .linkedLibrary("bz2")]),
+        .target(name: "BurrowStore", dependencies: ["BurrowOCI", "BurrowSystem"]),
+        .target(name: "BurrowLaunch", dependencies: ["BurrowSystem", "CBurrowLaunch"]),
+        .target(name: "BurrowStorage", dependencies: ["BurrowStore", "BurrowLaunch", "BurrowArchive", "BurrowSystem", "BurrowOCI"]),
+        .target(name: "BurrowTransport", dependencies: ["BurrowOCI", "BurrowArchive", "BurrowStore", "BurrowSystem"]),
+        .target(name: "BurrowSandbox", dependencies: ["BurrowOCI", "BurrowStore", "BurrowStorage", "BurrowLaunch", "BurrowArchive", "BurrowSystem"]),
+        .target(name: "BurrowCLI", dependencies: ["BurrowOCI", "BurrowStore", "BurrowStorage", "BurrowTransport", "BurrowSandbox", "BurrowLaunch", "BurrowArchive", "BurrowSystem"]),
+        .executableTarget(name: "burrow", dependencies: ["BurrowCLI"]),
+
+        .testTarget(name: "BurrowOCITests", dependencies: ["BurrowOCI"]),
+        .testTarget(name: "BurrowArchiveTests", dependencies: ["BurrowArchive", "BurrowSystem"]),
+        .testTarget(name: "BurrowStoreTests", dependencies: ["BurrowStore", "BurrowSystem", "BurrowOCI"]),
+        .testTarget(name: "BurrowLaunchTests", dependencies: ["BurrowLaunch"]),
+        .testTarget(name: "BurrowSandboxTests", dependencies: ["BurrowSandbox", "BurrowLaunch", "BurrowOCI"]),
+        .testTarget(name: "BurrowCLITests", dependencies: ["BurrowCLI"]),
+        .testTarget(name: "BurrowIntegrationTests"),
+    ]
+)

@@ -1,0 +1,109 @@
+import BurrowArchive
+import BurrowStorage
+import BurrowSystem
+import Glibc
+
+/// The command line: global options, then a command and its arguments.
+public enum CLI {
+    static let commands: [any Command.Type] = [
+        ContainerRun.self, ContainerList.self, ContainerRemove.self,
+        ImageList.self, ImageLoad.self, ImageImport.self, ImageTag.self, ImageRemove.self, Inspect.self,
+        SystemInfo.self, Version.self, StorageHelper.self,
+    ]
+
+    static let globalOptions: [OptionSpec] = [
+        OptionSpec("root", value: "DIR", help: "Keep images and containers in DIR (also BURROW_ROOT)"),
+        OptionSpec("storage-driver", value: "DRIVER", help: "overlay or vfs (also BURROW_STORAGE_DRIVER); chosen automatically otherwise"),
+        OptionSpec("version", short: "v", help: "Print the version"),
+    ]
+
+    public static var visibleCommands: [CommandSpec] { commands.map { $0.spec }.filter { !$0.hidden } }
+    public static var allGlobalOptions: [OptionSpec] { globalOptions + [OptionSpec("help", help: "Print usage")] }
+
+    /// Runs the command line and returns the process's exit code.
+    public static func main(_ arguments: [String]) -> Int32 {
+        do {
+            return try dispatch(arguments)
+        } catch {
+            Context.standardError("burrow: \(error)\n")
+            return exitCode(for: error)
+        }
+    }
+
+    /// Exit codes are decided here and nowhere else: 125 for burrow's own
+    /// errors, 126 and 127 when the container's program cannot run or does
+    /// not exist; a container's own code passes through as a return value.
+    static func exitCode(for error: Error) -> Int32 {
+        if let error = error as? BurrowError {
+            switch error.code {
+            case .cannotExecute: return 126
+            case .commandNotFound: return 127
+            default: return 125
+            }
+        }
+        return 125
+    }
+
+    static func dispatch(_ arguments: [String]) throws -> Int32 {
+        var index = 0
+        var root: String? = nil
+        var driverName: String? = environment("BURROW_STORAGE_DRIVER")
+        while index < arguments.count, arguments[index].hasPrefix("-") {
+            let argument = arguments[index]
+            var value: String? = nil
+            var name = argument
+            if let equals = argument.firstIndex(of: "=") {
+                name = String(argument[..<equals])
+                value = String(argument[argument.index(after: equals)...])
+            }
+            switch name {
+            case "--root", "--storage-driver":
+                if value == nil {
+                    guard index + 1 < arguments.count else { throw UsageError("flag needs an argument: \(name)") }
+                    index += 1
+                    value = arguments[index]
+                }
+                if name == "--root" { root = value } else { driverName = value }
+            case "-h", "--help":
+                print(Help.general())
+                return 0
+            case "-v", "--version":
+                print("burrow version \(Version.current)")
+                return 0
+            default:
+                throw UsageError("unknown flag: \(argument) (see 'burrow --help')")
+            }
+            index += 1
+        }
+        guard index < arguments.count else {
+            print(Help.general())
+            return 0
+        }
+        let name = arguments[index]
+        if name == "help" {
+            if index + 1 < arguments.count, let command = commands.first(where: { $0.spec.name == arguments[index + 1] }) {
+                print(Help.command(command.spec))
+            } else {
+                print(Help.general())
+            }
+            return 0
+        }
+        guard let command = commands.first(where: { $0.spec.name == name }) else {
+            throw UsageError("'\(name)' is not a burrow command: see 'burrow --help'")
+        }
+        var driver: StorageDriver? = nil
+        if let driverName {
+            guard let parsed = StorageDriver(rawValue: driverName) else {
+                throw UsageError("storage driver \"\(driverName)\" is unknown: use overlay or vfs")
+            }
+            driver = parsed
+        }
+        let parsed = try ArgumentParser.parse(Array(arguments[(index + 1)...]), for: command.spec)
+        if parsed.flag("help") && !(command.spec.optionsEndAtFirstPositional && !parsed.positionals.isEmpty) {
+            print(Help.command(command.spec))
+            return 0
+        }
+        let context = Context(rootOption: root, storageDriver: driver, arguments: arguments)
+        return try command.run(parsed, context)
+    }
+}

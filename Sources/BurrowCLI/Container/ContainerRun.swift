@@ -1,0 +1,63 @@
+import BurrowSandbox
+import BurrowStorage
+import BurrowSystem
+
+enum ContainerRun: Command {
+    static let spec = CommandSpec("run", arguments: "IMAGE [COMMAND [ARG...]]", summary: "Run a command in a new container", options: [
+        OptionSpec("rm", help: "Remove the container when it exits"),
+        OptionSpec("interactive", short: "i", help: "Keep standard input open (otherwise the container reads /dev/null)"),
+        OptionSpec("tty", short: "t", help: "Allocate a pseudo-terminal (not supported yet)"),
+        OptionSpec("env", short: "e", value: "KEY=VALUE", repeatable: true, help: "Set an environment variable; KEY alone passes the caller's value"),
+        OptionSpec("env-file", value: "FILE", repeatable: true, help: "Read environment variables from FILE, one KEY=VALUE per line"),
+        OptionSpec("workdir", short: "w", value: "DIR", help: "Working directory inside the container (created when missing)"),
+        OptionSpec("user", short: "u", value: "USER[:GROUP]", help: "Run as this user and group, by name or number"),
+        OptionSpec("entrypoint", value: "COMMAND", help: "Replace the image's entrypoint (and its default command)"),
+        OptionSpec("hostname", short: "h", value: "NAME", help: "The container's hostname"),
+        OptionSpec("name", value: "NAME", help: "Name the container"),
+        OptionSpec("userns", value: "MODE", help: "User namespace: \"\" (root inside is you) or keep-id (you keep your uid)"),
+        OptionSpec("network", value: "MODE", help: "none (the default: loopback only) or host"),
+        OptionSpec("net", value: "MODE", help: "The same as --network"),
+        OptionSpec("dry-run", help: "Print the launch plan and exit without running anything"),
+    ], optionsEndAtFirstPositional: true, minimumPositionals: 1)
+
+    static func run(_ arguments: ParsedArguments, _ context: Context) throws -> Int32 {
+        if arguments.flag("tty") {
+            throw BurrowError.unsupported("-t (a pseudo-terminal) is not supported yet: run without -t")
+        }
+        var options = RunOptions(image: arguments.positionals[0])
+        options.command = Array(arguments.positionals.dropFirst())
+        options.entrypoint = arguments.value("entrypoint")
+        options.environment = arguments.values("env")
+        for path in arguments.values("env-file") {
+            guard let text = try? FileSystem.readText(path) else {
+                throw BurrowError.notFound("cannot read the env file \(path): give a readable file of KEY=VALUE lines")
+            }
+            options.environmentFiles.append((path, text))
+        }
+        options.workingDirectory = arguments.value("workdir")
+        options.user = arguments.value("user")
+        options.hostname = arguments.value("hostname")
+        if let name = arguments.value("name") {
+            guard ContainerNames.isValid(name) else {
+                throw BurrowError.invalidArgument("invalid container name \"\(name)\": only [a-zA-Z0-9][a-zA-Z0-9_.-] are allowed")
+            }
+            options.name = name
+        }
+        options.remove = arguments.flag("rm")
+        options.interactive = arguments.flag("interactive")
+        options.dryRun = arguments.flag("dry-run")
+        options.storageDriver = context.storageDriver
+        switch arguments.value("userns") {
+        case nil, "", "host": options.userNamespace = .rootless
+        case "keep-id": options.userNamespace = .keepID
+        case let other?: throw BurrowError.invalidArgument("--userns=\(other) is unknown: use keep-id, or leave it out")
+        }
+        switch arguments.value("network") ?? arguments.value("net") {
+        case nil, "none": options.network = .none
+        case "host": options.network = .host
+        case let other?: throw BurrowError.invalidArgument("--network \(other) is not available: use none or host")
+        }
+        let runner = ContainerRunner(store: try context.store(), identity: context.identity, warn: context.warn)
+        return try runner.run(options)
+    }
+}

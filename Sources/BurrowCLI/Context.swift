@@ -1,0 +1,59 @@
+import BurrowLaunch
+import BurrowSandbox
+import BurrowStorage
+import BurrowStore
+import BurrowSystem
+import Glibc
+
+/// What every command gets: the global options, the store, the user.
+final class Context {
+    let rootOption: String?
+    let storageDriver: StorageDriver?
+    let arguments: [String]
+    private var openedStore: Store?
+    lazy var identity: Identity = Identity.current()
+
+    init(rootOption: String?, storageDriver: StorageDriver?, arguments: [String]) {
+        self.rootOption = rootOption
+        self.storageDriver = storageDriver
+        self.arguments = arguments
+    }
+
+    var rootPath: String { rootOption ?? StoreLayout.defaultRoot(user: HostUser.current()) }
+
+    func store() throws -> Store {
+        if let openedStore { return openedStore }
+        let store = try Store(root: rootPath)
+        openedStore = store
+        return store
+    }
+
+    /// Commands that create or delete files of subordinate ids run again as
+    /// root of a user namespace; returns the inner run's exit code, or nil
+    /// when this already is the inner run.
+    func reenterUserNamespace() throws -> Int32? {
+        if UserNamespaceHelper.isInside { return nil }
+        // A store that cannot be opened is reported before any namespace is
+        // made, and the storage probe runs here, in the user's own namespace.
+        _ = StorageProbe.current(store: try store())
+        return try UserNamespaceHelper.run(arguments, mapping: identity.mapping(.rootless))
+    }
+
+    func out(_ text: String) {
+        print(text)
+    }
+
+    func warn(_ text: String) {
+        Context.standardError("burrow: warning: \(text)\n")
+    }
+
+    static func standardError(_ text: String) {
+        var bytes = Array(text.utf8)
+        _ = bytes.withUnsafeMutableBytes { write(2, $0.baseAddress, $0.count) }
+    }
+}
+
+protocol Command: Sendable {
+    static var spec: CommandSpec { get }
+    static func run(_ arguments: ParsedArguments, _ context: Context) throws -> Int32
+}

@@ -1,0 +1,140 @@
+import BurrowLaunch
+import BurrowOCI
+import BurrowSandbox
+import BurrowStorage
+import BurrowStore
+import BurrowSystem
+import Glibc
+
+enum SystemInfo: Command {
+    static let spec = CommandSpec("info", summary: "Show what the kernel allows, the user's id ranges, and the store", options: [
+        OptionSpec("format", short: "f", value: "FORMAT", help: "json, or the default text"),
+    ], maximumPositionals: 0)
+
+    struct Report: Encodable {
+        var host: [String: String] = [:]
+        var user: [String: String] = [:]
+        var userNamespaces: [String: String] = [:]
+        var storage: [String: String] = [:]
+        var fuse: [String: String] = [:]
+        var cgroups: [String: String] = [:]
+    }
+
+    static func run(_ arguments: ParsedArguments, _ context: Context) throws -> Int32 {
+        let identity = context.identity
+        var sections: [(String, [(String, String)])] = []
+
+        let osName = (try? FileSystem.readText("/etc/os-release"))?.split(separator: "\n")
+            .first { $0.hasPrefix("PRETTY_NAME=") }.map { $0.dropFirst(12).trimmingCharacters(in: .whitespacesAndNewlines).replacingQuotes() } ?? "unknown"
+        sections.append(("host", [("kernel", HostSystem.kernelRelease), ("os", osName), ("platform", Platform.host.description),
+                                  ("hostname", HostSystem.hostname)]))
+
+        func ranges(_ list: [SubordinateRange]) -> String {
+            list.isEmpty ? "none" : list.map { "\($0.start)-\(UInt64($0.start) + UInt64($0.count) - 1) (\($0.count) ids)" }.joined(separator: ", ")
+        }
+        sections.append(("user", [("name", identity.user.name), ("uid", String(identity.user.uid)), ("gid", String(identity.user.gid)),
+                                  ("subuid ranges", ranges(identity.subUIDs)), ("subgid ranges", ranges(identity.subGIDs))]))
+
+        var namespaces: [(String, String)] = []
+        let maxNamespaces = HostSystem.readSetting("/proc/sys/user/max_user_namespaces") ?? "unknown"
+        namespaces.append(("user.max_user_namespaces", maxNamespaces))
+        if let clone = HostSystem.readSetting("/proc/sys/kernel/unprivileged_userns_clone") {
+            namespaces.append(("kernel.unprivileged_userns_clone", clone))
+        }
+        if let apparmor = HostSystem.readSetting("/proc/sys/kernel/apparmor_restrict_unprivileged_userns") {
+            namespaces.append(("kernel.apparmor_restrict_unprivileged_userns", apparmor))
+        }
+        do {
+            let mapping = try identity.mapping(.rootless)
+            namespaces.append(("mode", mapping.needsHelpers ? "subordinate ids (root and 65535 more ids inside)" : "single id (only root inside; no subordinate ids)"))
+            namespaces.append(("uid map", mapping.uids.map(\.description).joined(separator: ", ")))
+            namespaces.append(("gid map", mapping.gids.map(\.description).joined(separator: ", ")))
+        } catch {
+            namespaces.append(("mode", "unusable: \(error)"))
+        }
+        for helper in ["newuidmap", "newgidmap"] {
+            if let path = Subprocess.find(helper) {
+                var st = stat()
+                let setuid = stat(path, &st) == 0 && st.st_mode & S_ISUID != 0 && st.st_uid == 0
+                namespaces.append((helper, path + (setuid ? " (setuid root)" : " (not setuid root: it cannot map subordinate ids)")))
+            } else {
+                namespaces.append((helper, "not found (install the uidmap package)"))
+            }
+        }
+
+        var storage: [(String, String)] = [("root", context.rootPath)]
+        do {
+            let store = try context.store()
+            let probe = StorageProbe.current(store: store)
+            storage.append(("filesystem", probe.filesystem))
+            namespaces.insert(("available", probe.overlayDetail.contains("could not be tried") ? "no: \(probe.overlayDetail)" : "yes"), at: 0)
+            storage.append(("overlay in a user namespace", probe.overlay ? "yes" : "no"))
+            if let choice = try? probe.choose(requested: context.storageDriver) {
+                storage.append(("driver", choice.driver.rawValue))
+                storage.append(("driver reason", choice.reason))
+            }
+            storage.append(("whiteouts", probe.whiteoutDetail))
+            storage.append(("images", String((try? store.images().count) ?? 0)))
+            storage.append(("containers", String((try? store.containers().count) ?? 0)))
+        } catch {
+            storage.append(("error", "\(error)"))
+        }
+        sections.append(("user namespaces", namespaces))
+        sections.append(("storage", storage))
+
+        var fuse: [(String, String)] = []
+        let fd = open("/dev/fuse", O_RDWR | O_CLOEXEC)
+        if fd >= 0 {
+            close(fd)
+            fuse.append(("/dev/fuse", "usable"))
+        } else {
+            fuse.append(("/dev/fuse", FileSystem.exists("/dev/fuse") ? "present, not usable: \(String(cString: strerror(errno)))" : "missing"))
+        }
+        fuse.append(("fusermount3", Subprocess.find("fusermount3") ?? "not found"))
+        sections.append(("fuse", fuse))
+        sections.append(("cgroups", CgroupReport.lines()))
+
+        if OutputFormatIsJSON(arguments.value("format")) {
+            var object: [String] = []
+            for (name, lines) in sections {
+                let body = try lines.map { "\(try JSONOutput.encode($0.0, pretty: false)):\(try JSONOutput.encode($0.1, pretty: false))" }.joined(separator: ",")
+                object.append("\(try JSONOutput.encode(name, pretty: false)):{\(body)}")
+            }
+            context.out("{" + object.joined(separator: ",") + "}")
+        } else {
+            for (name, lines) in sections {
+                context.out("\(name):")
+                for (key, value) in lines { context.out("  \(key): \(value)") }
+            }
+        }
+        return 0
+    }
+
+    static func OutputFormatIsJSON(_ format: String?) -> Bool {
+        if case .json = OutputFormat(format) { return true }
+        return false
+    }
+}
+
+extension String {
+    func replacingQuotes() -> String { filter { $0 != "\"" } }
+}
+
+/// Which cgroup version the host runs and what this user may control.
+enum CgroupReport {
+    static func lines() -> [(String, String)] {
+        let unified = FileSystem.exists("/sys/fs/cgroup/cgroup.controllers")
+        let hybrid = !unified && FileSystem.exists("/sys/fs/cgroup/unified/cgroup.controllers")
+        guard unified || hybrid else {
+            return [("version", FileSystem.exists("/sys/fs/cgroup") ? "v1" : "none"), ("delegated controllers", "none (limits such as --memory need cgroup v2)")]
+        }
+        let base = unified ? "/sys/fs/cgroup" : "/sys/fs/cgroup/unified"
+        let own = (try? FileSystem.readText("/proc/self/cgroup"))?.split(separator: "\n")
+            .first { $0.hasPrefix("0::") }.map { String($0.dropFirst(3)) } ?? "/"
+        let directory = base + own
+        let controllers = (try? FileSystem.readText("\(directory)/cgroup.controllers"))?.trimmingCharacters(in: .whitespacesAndNewlines) ?? ""
+        let writable = access("\(directory)/cgroup.procs", W_OK) == 0
+        return [("version", unified ? "v2" : "v1 with a v2 hierarchy (hybrid)"), ("own cgroup", directory),
+                ("delegated controllers", writable ? (controllers.isEmpty ? "none" : controllers) : "none (the cgroup is not writable by you)")]
+    }
+}

@@ -1,0 +1,109 @@
+import BurrowSystem
+import CBurrowLaunch
+import Glibc
+
+/// The parent side of a launch: clone, write the id maps, let the child run
+/// its plan, and report the first step that failed.
+public enum Launcher {
+    public struct Child: Sendable {
+        public let pid: Int32
+        let pidfd: Int32
+        /// Non-fatal notes from the child (a refused procfs replaced by a bind).
+        public let warnings: [String]
+    }
+
+    /// Starts `plan`; returns once the child has exec'd (or, for a plan
+    /// without a process, once its steps ran).
+    public static func start(_ plan: LaunchPlan, mapping: UserNamespaceMapping?) throws -> Child {
+        let bytes = plan.encoded()
+        let buffer = UnsafeMutableRawPointer.allocate(byteCount: bytes.count, alignment: 8)
+        defer { buffer.deallocate() }
+        bytes.withUnsafeBytes { buffer.copyMemory(from: $0.baseAddress!, byteCount: bytes.count) }
+
+        var child = burrow_child()
+        let rc = burrow_launch_start(buffer.assumingMemoryBound(to: UInt8.self), bytes.count, &child)
+        if rc < 0 { throw cloneFailure(errno: -rc, plan: plan) }
+
+        if let mapping, plan.namespaces.contains(.user) {
+            do {
+                try IDMapWriter.write(mapping, pid: child.pid)
+            } catch {
+                close(child.sync_fd)
+                close(child.report_fd)
+                abandon(child)
+                throw error
+            }
+        }
+        burrow_launch_release(&child)
+
+        var warnings: [String] = []
+        var report = burrow_report()
+        while true {
+            let n = withUnsafeMutableBytes(of: &report) { Glibc.read(child.report_fd, $0.baseAddress, $0.count) }
+            if n < 0 && errno == EINTR { continue }
+            if n != MemoryLayout<burrow_report>.size { break }
+            let phase = LaunchFailure.phase(report.step)
+            let failure = LaunchFailure(phase: phase, label: LaunchFailure.label(phase, plan: plan), errno: report.error)
+            if report.kind == 2 {
+                warnings.append(warningText(failure))
+                continue
+            }
+            close(child.report_fd)
+            abandon(child)
+            throw failure
+        }
+        close(child.report_fd)
+        return Child(pid: child.pid, pidfd: child.pidfd, warnings: warnings)
+    }
+
+    /// Waits for the child while forwarding the signals this process gets,
+    /// and returns its exit code (128+N when signal N ended it).
+    public static func wait(_ child: Child) throws -> Int32 {
+        var status: Int32 = 0
+        let rc = burrow_wait_forwarding(child.pid, child.pidfd, &status)
+        if child.pidfd >= 0 { close(child.pidfd) }
+        if rc < 0 { throw SystemError("wait", errno: -rc) }
+        if status & 0x7f == 0 { return (status >> 8) & 0xff }
+        return 128 + (status & 0x7f)
+    }
+
+    private static func abandon(_ child: burrow_child) {
+        var status: Int32 = 0
+        kill(child.pid, SIGKILL)
+        _ = burrow_wait_forwarding(child.pid, child.pidfd, &status)
+        if child.pidfd >= 0 { close(child.pidfd) }
+    }
+
+    private static func warningText(_ failure: LaunchFailure) -> String {
+        if failure.label.hasPrefix("mount proc") {
+            return "the kernel refused a new /proc (\(failure.reason)): the host's /proc is bound instead, so the container sees every host process"
+        }
+        if failure.label.hasPrefix("mount sysfs") {
+            return "the kernel refused a new /sys (\(failure.reason)): the host's /sys is bound read-only instead"
+        }
+        return failure.description
+    }
+
+    /// clone() refuses a user namespace for a handful of reasons, each with
+    /// its own sysctl; name the one that applies.
+    static func cloneFailure(errno error: Int32, plan: LaunchPlan) -> Error {
+        guard plan.namespaces.contains(.user) else { return SystemError("clone", errno: error) }
+        if HostSystem.readSetting("/proc/sys/kernel/unprivileged_userns_clone") == "0" {
+            return BurrowError.unsupported("user namespaces are disabled for unprivileged users (sysctl kernel.unprivileged_userns_clone=0): ask an administrator to set it to 1")
+        }
+        if HostSystem.readSetting("/proc/sys/user/max_user_namespaces") == "0" {
+            return BurrowError.unsupported("user namespaces are disabled (sysctl user.max_user_namespaces=0): ask an administrator to set it to 15000 or more")
+        }
+        if HostSystem.readSetting("/proc/sys/kernel/apparmor_restrict_unprivileged_userns") == "1" {
+            return BurrowError.unsupported("AppArmor forbids unprivileged user namespaces (sysctl kernel.apparmor_restrict_unprivileged_userns=1): ask an administrator for an AppArmor profile that allows burrow, or to set it to 0")
+        }
+        if error == ENOSPC || error == EUSERS {
+            let limit = HostSystem.readSetting("/proc/sys/user/max_user_namespaces") ?? "?"
+            return BurrowError.unsupported("no more user namespaces may be created (user.max_user_namespaces=\(limit)): raise the sysctl, or stop some containers")
+        }
+        if error == EPERM || error == EINVAL {
+            return BurrowError.unsupported("the kernel refused to create a user namespace (\(String(cString: strerror(error)))): check the sysctls user.max_user_namespaces and kernel.unprivileged_userns_clone, or whether a seccomp profile around burrow forbids unshare")
+        }
+        return SystemError("clone", errno: error)
+    }
+}

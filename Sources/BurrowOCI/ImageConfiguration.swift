@@ -1,0 +1,95 @@
+/// The image configuration blob (OCI image-spec config.md, Docker's image JSON).
+public struct ImageConfiguration: Codable, Sendable {
+    public var created: String?
+    public var author: String?
+    public var architecture: String
+    public var os: String
+    public var variant: String?
+    public var config: ContainerConfiguration?
+    public var rootfs: RootFS
+    public var history: [History]?
+
+    public init(architecture: String, os: String, variant: String? = nil, created: String? = nil, config: ContainerConfiguration? = nil, rootfs: RootFS, history: [History]? = nil) {
+        self.architecture = architecture
+        self.os = os
+        self.variant = variant
+        self.created = created
+        self.config = config
+        self.rootfs = rootfs
+        self.history = history
+    }
+
+    public struct RootFS: Codable, Sendable {
+        public var type: String
+        public var diffIDs: [Digest]
+
+        public init(diffIDs: [Digest]) {
+            self.type = "layers"
+            self.diffIDs = diffIDs
+        }
+
+        enum CodingKeys: String, CodingKey {
+            case type
+            case diffIDs = "diff_ids"
+        }
+    }
+
+    public struct History: Codable, Sendable {
+        public var created: String?
+        public var createdBy: String?
+        public var author: String?
+        public var comment: String?
+        public var emptyLayer: Bool?
+
+        public init(created: String? = nil, createdBy: String? = nil, comment: String? = nil, emptyLayer: Bool? = nil) {
+            self.created = created
+            self.createdBy = createdBy
+            self.comment = comment
+            self.emptyLayer = emptyLayer
+        }
+
+        enum CodingKeys: String, CodingKey {
+            case created, author, comment
+            case createdBy = "created_by"
+            case emptyLayer = "empty_layer"
+        }
+    }
+}
+
+/// The "config" object: how a container of this image runs by default.
+public struct ContainerConfiguration: Codable, Sendable, Equatable {
+    public var user: String?
+    public var exposedPorts: [String: EmptyObject]?
+    public var env: [String]?
+    public var entrypoint: [String]?
+    public var cmd: [String]?
+    public var volumes: [String: EmptyObject]?
+    public var workingDir: String?
+    public var labels: [String: String]?
+    public var stopSignal: String?
+    public var argsEscaped: Bool?
+    public var shell: [String]?
+    public var onBuild: [String]?
+
+    public init() {}
+
+    enum CodingKeys: String, CodingKey {
+        case user = "User"
+        case exposedPorts = "ExposedPorts"
+        case env = "Env"
+        case entrypoint = "Entrypoint"
+        case cmd = "Cmd"
+        case volumes = "Volumes"
+        case workingDir = "WorkingDir"
+        case labels = "Labels"
+        case stopSignal = "StopSignal"
+        case argsEscaped = "ArgsEscaped"
+        case shell = "Shell"
+        case onBuild = "OnBuild"
+    }
+}
+
+/// `{}` in maps such as ExposedPorts.
+public struct EmptyObject: Codable, Sendable, Equatable {
+    public init() {}
+}

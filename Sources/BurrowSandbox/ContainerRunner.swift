@@ -1,0 +1,230 @@
+import BurrowArchive
+import BurrowLaunch
+import BurrowOCI
+import BurrowStorage
+import BurrowStore
+import BurrowSystem
+import FoundationEssentials
+import Glibc
+
+/// `burrow run` in the foreground: creates the container, runs it, waits,
+/// records how it ended, and removes it with --rm.
+public struct ContainerRunner {
+    public let store: Store
+    public let identity: Identity
+    /// Where notes for the user go (warnings), one line each.
+    public let warn: (String) -> Void
+
+    public init(store: Store, identity: Identity, warn: @escaping (String) -> Void) {
+        self.store = store
+        self.identity = identity
+        self.warn = warn
+    }
+
+    /// Everything decided before anything is created.
+    struct Prepared {
+        let imageID: Digest
+        let record: ImageRecord
+        let config: ImageConfiguration
+        let mapping: UserNamespaceMapping
+        let choice: StorageChoice
+        let probe: StorageProbe
+        let arguments: [String]
+        let workingDirectory: String
+        let userEnvironment: [String]
+        let resolvedUser: UserDatabase.Resolved
+    }
+
+    /// Runs the container and returns its exit code.
+    public func run(_ options: RunOptions) throws -> Int32 {
+        let prepared = try prepare(options)
+        let id = Hex.random(bytes: 32)
+        let hostname = options.hostname ?? (options.network == .host ? HostSystem.hostname : String(id.prefix(12)))
+        let environment = ProcessSpecification.environment(image: prepared.config.config?.env ?? [], user: prepared.userEnvironment,
+                                                           hostname: hostname, home: prepared.resolvedUser.home)
+        let filesystem = ContainerFilesystem(layout: store.layout, id: id, driver: prepared.choice.driver)
+
+        if options.dryRun {
+            let plan = try makePlan(options, prepared, filesystem: filesystem, hostname: hostname, environment: environment, dryRun: true)
+            print(PlanDescription.text(plan, mapping: prepared.mapping))
+            return 0
+        }
+
+        let name = options.name ?? ContainerNames.random()
+        var record = ContainerRecord(id: id, name: name, imageID: prepared.imageID, imageName: options.image,
+                                     layers: prepared.record.layers, command: prepared.arguments, created: Timestamp.now(),
+                                     driver: prepared.choice.driver.rawValue, autoRemove: options.remove)
+        do {
+            // Held while the record appears, so `rmi` sees this container before it can remove a layer.
+            let lock = try store.lock(.shared)
+            guard store.imageExists(prepared.imageID) else { throw BurrowError.notFound("image \(options.image) was removed while the container was being created") }
+            try store.reserveName(name, for: id)
+            do {
+                try filesystem.create(layers: prepared.record.layers)
+                try writeEtcFiles(directory: filesystem.directory, hostname: hostname, network: options.network)
+                try store.writeContainer(record)
+            } catch {
+                store.releaseName(name, of: id)
+                _ = filesystem.remove()
+                throw error
+            }
+            _ = lock
+        }
+
+        let exitCode: Int32
+        do {
+            if prepared.choice.driver == .vfs {
+                let code = try UserNamespaceHelper.run(["--root", store.layout.root, "__storage", "assemble", id], mapping: try identity.mapping(.rootless))
+                if code != 0 { throw BurrowError.engine("could not copy the image into the container's root filesystem (vfs driver)") }
+            }
+            let plan = try makePlan(options, prepared, filesystem: filesystem, hostname: hostname, environment: environment, dryRun: false)
+            let child = try Launcher.start(plan, mapping: prepared.mapping)
+            for warning in child.warnings { warn(warning) }
+            record.state = .running
+            record.pid = child.pid
+            try? store.writeContainer(record)
+            exitCode = try Launcher.wait(child)
+        } catch {
+            let failed = ContainerRunner.exitCode(for: error)
+            finish(&record, exitCode: failed, remove: options.remove, filesystem: filesystem)
+            throw ContainerRunner.userFacing(error, arguments: prepared.arguments)
+        }
+        finish(&record, exitCode: exitCode, remove: options.remove, filesystem: filesystem)
+        return exitCode
+    }
+
+    func prepare(_ options: RunOptions) throws -> Prepared {
+        let imageID: Digest
+        let record: ImageRecord
+        do {
+            let lock = try store.lock(.shared)
+            imageID = try store.resolveImage(options.image)
+            guard let found = try store.imageRecord(imageID) else { throw BurrowError.notFound("image \(options.image) is not in the store") }
+            record = found
+            _ = lock
+        }
+        let configBytes = try store.imageConfigBytes(imageID)
+        let config: ImageConfiguration
+        do {
+            config = try JSONDecoder().decode(ImageConfiguration.self, from: Data(configBytes))
+        } catch {
+            throw BurrowError.engine("the configuration of image \(options.image) is damaged: remove the image and load it again")
+        }
+        let mapping = try identity.mapping(options.userNamespace == .keepID ? .keepID : .rootless)
+        if mapping.needsHelpers { _ = try HelperPrograms.locate() }
+
+        let probe = StorageProbe.current(store: store)
+        let choice = try probe.choose(requested: options.storageDriver)
+
+        let arguments: [String]
+        let workingDirectory: String
+        let userEnvironment: [String]
+        do {
+            arguments = try ProcessSpecification.arguments(config: config.config, command: options.command, entrypoint: options.entrypoint)
+            workingDirectory = try ProcessSpecification.workingDirectory(image: config.config?.workingDir, option: options.workingDirectory)
+            userEnvironment = try ProcessSpecification.userEnvironment(flags: options.environment, files: options.environmentFiles, lookup: environment)
+        } catch {
+            throw BurrowError.invalidArgument("\(error)")
+        }
+
+        var userSpec = options.user ?? config.config?.user ?? ""
+        if options.userNamespace == .keepID && options.user == nil { userSpec = "\(identity.user.uid):\(identity.user.gid)" }
+        let layers = try record.layers.map { diffID -> LayeredFileReader.Layer in
+            guard let layer = try store.layerRecord(diffID) else {
+                throw BurrowError.engine("layer \(diffID) of image \(options.image) is missing from the store: remove the image and load it again")
+            }
+            return LayeredFileReader.Layer(tree: store.layout.layerTree(diffID), whiteouts: WhiteoutFormat(rawValue: layer.whiteouts) ?? .overlay)
+        }
+        let reader = LayeredFileReader(layers: layers)
+        let database = UserDatabase(passwd: reader.read("/etc/passwd").map { String(decoding: $0, as: UTF8.self) },
+                                    group: reader.read("/etc/group").map { String(decoding: $0, as: UTF8.self) })
+        let resolved: UserDatabase.Resolved
+        do {
+            resolved = try database.resolve(userSpec)
+        } catch {
+            throw BurrowError.invalidArgument("\(error)")
+        }
+        guard mapping.mapsUID(resolved.uid), mapping.mapsGID(resolved.gid) else {
+            throw BurrowError.unsupported(unmappedUserMessage(resolved, spec: userSpec, mapping: mapping))
+        }
+        return Prepared(imageID: imageID, record: record, config: config, mapping: mapping, choice: choice, probe: probe,
+                        arguments: arguments, workingDirectory: workingDirectory, userEnvironment: userEnvironment, resolvedUser: resolved)
+    }
+
+    private func unmappedUserMessage(_ user: UserDatabase.Resolved, spec: String, mapping: UserNamespaceMapping) -> String {
+        let who = spec.isEmpty ? "root" : spec
+        if !mapping.needsHelpers {
+            let start = SubordinateIDs.freeStart(in: (try? FileSystem.readText("/etc/subuid")) ?? "", count: 65536)
+            return "the container's user \(who) (uid \(user.uid), gid \(user.gid)) cannot exist here: you have no subordinate ids, so only one id is mapped; run it as -u 0, or ask an administrator to add \"\(identity.user.name):\(start):65536\" to /etc/subuid and /etc/subgid"
+        }
+        return "the container's user \(who) (uid \(user.uid), gid \(user.gid)) is outside the ids mapped for you: use a user below 65536"
+    }
+
+    func makePlan(_ options: RunOptions, _ prepared: Prepared, filesystem: ContainerFilesystem, hostname: String,
+                  environment: [String], dryRun: Bool) throws -> LaunchPlan {
+        let rootfsSteps = try filesystem.mountSteps(layers: prepared.record.layers)
+        let input = ContainerPlan.Input(
+            rootfsSteps: rootfsSteps, containerDirectory: filesystem.directory, hostname: hostname, network: options.network,
+            arguments: prepared.arguments, environment: environment, workingDirectory: prepared.workingDirectory,
+            uid: prepared.resolvedUser.uid, gid: prepared.resolvedUser.gid, additionalGroups: prepared.resolvedUser.additionalGroups,
+            canSetGroups: prepared.mapping.needsHelpers, ttyGroup: prepared.mapping.mapsGID(5) ? 5 : nil,
+            interactive: options.interactive)
+        return ContainerPlan.make(input)
+    }
+
+    private func writeEtcFiles(directory: String, hostname: String, network: RunOptions.Network) throws {
+        let hosts: String
+        if network == .host, let host = try? FileSystem.readText("/etc/hosts") {
+            hosts = host
+        } else {
+            hosts = """
+            127.0.0.1\tlocalhost
+            ::1\tlocalhost ip6-localhost ip6-loopback
+            fe00::0\tip6-localnet
+            ff00::0\tip6-mcastprefix
+            ff02::1\tip6-allnodes
+            ff02::2\tip6-allrouters
+            127.0.1.1\t\(hostname)
+
+            """
+        }
+        try FileSystem.writeFile("\(directory)/hosts", Array(hosts.utf8))
+        try FileSystem.writeFile("\(directory)/hostname", Array("\(hostname)\n".utf8))
+        let resolv = EtcFiles.resolvConf(host: (try? FileSystem.readText("/etc/resolv.conf")) ?? "", network: network)
+        try FileSystem.writeFile("\(directory)/resolv.conf", Array(resolv.utf8))
+    }
+
+    private func finish(_ record: inout ContainerRecord, exitCode: Int32, remove: Bool, filesystem: ContainerFilesystem) {
+        if remove {
+            ContainerRemoval(store: store, identity: identity).remove(record, filesystem: filesystem)
+            return
+        }
+        record.state = .exited
+        record.exitCode = exitCode
+        record.finished = Timestamp.now()
+        record.pid = nil
+        try? store.writeContainer(record)
+    }
+
+    /// 126 when the program exists but cannot run, 127 when it does not
+    /// exist, 125 for everything that is burrow's.
+    static func exitCode(for error: Error) -> Int32 {
+        guard let failure = error as? LaunchFailure, failure.phase == .exec else { return 125 }
+        return failure.errno == ENOENT ? 127 : 126
+    }
+
+    static func userFacing(_ error: Error, arguments: [String]) -> Error {
+        guard let failure = error as? LaunchFailure else { return error }
+        let program = arguments.first ?? ""
+        if failure.phase == .exec {
+            if failure.errno == ENOENT {
+                let message = program.contains("/")
+                    ? "cannot run \(program): no such file or directory in the container"
+                    : "cannot run \(program): executable file not found in $PATH"
+                return BurrowError(.commandNotFound, message)
+            }
+            return BurrowError(.cannotExecute, "cannot run \(program): \(failure.reason.lowercased())")
+        }
+        return BurrowError.engine("could not start the container: \(failure)")
+    }
+}

@@ -1,0 +1,27 @@
+import BurrowStorage
+
+/// What `burrow run` was asked for, after argument parsing.
+public struct RunOptions: Sendable {
+    public enum Network: String, Sendable { case none, host }
+    public enum UserNamespace: Sendable, Equatable { case rootless, keepID }
+
+    public var image: String
+    public var command: [String] = []
+    /// nil keeps the image's; "" clears it.
+    public var entrypoint: String? = nil
+    public var environment: [String] = []
+    /// The contents of each --env-file, in order, with its path for messages.
+    public var environmentFiles: [(path: String, text: String)] = []
+    public var workingDirectory: String? = nil
+    public var user: String? = nil
+    public var hostname: String? = nil
+    public var name: String? = nil
+    public var remove = false
+    public var interactive = false
+    public var network: Network = .none
+    public var userNamespace: UserNamespace = .rootless
+    public var storageDriver: StorageDriver? = nil
+    public var dryRun = false
+
+    public init(image: String) { self.image = image }
+}

@@ -1,0 +1,98 @@
+/* Validation of the flat launch plan, done in the parent so the child can
+ * trust every offset. C because the child that reads it cannot run Swift. */
+#include "launch_internal.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+static int range_ok(size_t size, uint32_t offset, uint64_t length)
+{
+    return (uint64_t)offset + length <= size;
+}
+
+static int string_ok(const struct burrow_plan_header *h, uint32_t offset)
+{
+    if (offset >= h->strings_size) return 0;
+    const char *s = (const char *)h + h->strings_offset;
+    return memchr(s + offset, 0, h->strings_size - offset) != NULL;
+}
+
+const char *plan_string(const struct decoded_plan *plan, uint32_t offset)
+{
+    return offset == 0 ? NULL : plan->strings + offset;
+}
+
+static char **string_array(const struct burrow_plan_header *h, uint32_t offset, uint32_t count)
+{
+    const uint32_t *offsets = (const uint32_t *)((const uint8_t *)h + offset);
+    char **array = calloc((size_t)count + 1, sizeof(char *));
+    if (array == NULL) return NULL;
+    for (uint32_t i = 0; i < count; i++) {
+        if (!string_ok(h, offsets[i])) { free(array); errno = EINVAL; return NULL; }
+        array[i] = (char *)h + h->strings_offset + offsets[i];
+    }
+    return array;
+}
+
+static int read_last_cap(void)
+{
+    char buf[16] = {0};
+    int fd = open("/proc/sys/kernel/cap_last_cap", O_RDONLY | O_CLOEXEC);
+    if (fd < 0) return 40;
+    ssize_t n = read(fd, buf, sizeof buf - 1);
+    close(fd);
+    if (n <= 0) return 40;
+    return atoi(buf);
+}
+
+int plan_decode(const uint8_t *plan, size_t size, struct decoded_plan *out)
+{
+    memset(out, 0, sizeof *out);
+    if (size < sizeof(struct burrow_plan_header) || ((uintptr_t)plan & 7) != 0) return -EINVAL;
+    const struct burrow_plan_header *h = (const struct burrow_plan_header *)plan;
+    if (h->magic != BURROW_PLAN_MAGIC || h->version != BURROW_PLAN_VERSION || h->total_size != size) return -EINVAL;
+    if (!range_ok(size, h->steps_offset, (uint64_t)h->step_count * sizeof(struct burrow_plan_step))) return -EINVAL;
+    if (h->strings_size == 0 || !range_ok(size, h->strings_offset, h->strings_size)) return -EINVAL;
+    if (plan[h->strings_offset] != 0 || plan[h->strings_offset + h->strings_size - 1] != 0) return -EINVAL;
+    if (!range_ok(size, h->groups_offset, (uint64_t)h->groups_count * 4)) return -EINVAL;
+    if (!range_ok(size, h->argv_offset, (uint64_t)h->argv_count * 4)) return -EINVAL;
+    if (!range_ok(size, h->envp_offset, (uint64_t)h->envp_count * 4)) return -EINVAL;
+    if (!range_ok(size, h->seccomp_offset, (uint64_t)h->seccomp_count * 8)) return -EINVAL;
+    if (!range_ok(size, h->rlimit_offset, (uint64_t)h->rlimit_count * sizeof(struct burrow_plan_rlimit))) return -EINVAL;
+    if ((h->flags & BURROW_PLAN_EXEC) && h->argv_count == 0) return -EINVAL;
+    if (h->cwd && !string_ok(h, h->cwd)) return -EINVAL;
+    if (h->search_path && !string_ok(h, h->search_path)) return -EINVAL;
+
+    const struct burrow_plan_step *steps = (const struct burrow_plan_step *)(plan + h->steps_offset);
+    for (uint32_t i = 0; i < h->step_count; i++) {
+        for (int a = 0; a < 4; a++) {
+            uint32_t arg = steps[i].arg[a];
+            int is_number = (steps[i].op == BURROW_OP_MKDIR && a == 1);
+            if (!is_number && arg != 0 && !string_ok(h, arg)) return -EINVAL;
+        }
+        if (steps[i].op < BURROW_OP_MAKE_PRIVATE || steps[i].op > BURROW_OP_LOOPBACK_UP) return -EINVAL;
+    }
+
+    out->header = h;
+    out->steps = steps;
+    out->strings = (const char *)plan + h->strings_offset;
+    out->groups = (const uint32_t *)(plan + h->groups_offset);
+    out->seccomp = h->seccomp_count ? plan + h->seccomp_offset : NULL;
+    out->rlimits = (const struct burrow_plan_rlimit *)(plan + h->rlimit_offset);
+    out->argv = string_array(h, h->argv_offset, h->argv_count);
+    out->envp = string_array(h, h->envp_offset, h->envp_count);
+    if (out->argv == NULL || out->envp == NULL) { plan_free(out); return -EINVAL; }
+    out->last_cap = read_last_cap();
+    return 0;
+}
+
+void plan_free(struct decoded_plan *plan)
+{
+    free(plan->argv);
+    free(plan->envp);
+    plan->argv = NULL;
+    plan->envp = NULL;
+}

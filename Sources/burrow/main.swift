@@ -1,0 +1,4 @@
+import BurrowCLI
+import Glibc
+
+exit(CLI.main(Array(CommandLine.arguments.dropFirst())))
