@@ -27,12 +27,14 @@ let package = Package(
         .target(name: "BurrowCLI", dependencies: ["BurrowOCI", "BurrowStore", "BurrowStorage", "BurrowTransport", "BurrowSandbox", "BurrowLaunch", "BurrowArchive", "BurrowSystem"]),
         .executableTarget(name: "burrow", dependencies: ["BurrowCLI"]),
 
+        .target(name: "BurrowTestSupport", path: "Tests/BurrowTestSupport"),
         .testTarget(name: "BurrowOCITests", dependencies: ["BurrowOCI"]),
-        .testTarget(name: "BurrowArchiveTests", dependencies: ["BurrowArchive", "BurrowSystem"]),
-        .testTarget(name: "BurrowStoreTests", dependencies: ["BurrowStore", "BurrowSystem", "BurrowOCI"]),
+        .testTarget(name: "BurrowArchiveTests", dependencies: ["BurrowArchive", "BurrowSystem", "BurrowTestSupport", "CBurrowSys"]),
+        .testTarget(name: "BurrowStorageTests", dependencies: ["BurrowStorage", "BurrowArchive", "BurrowSystem", "BurrowTestSupport", "CBurrowSys"]),
+        .testTarget(name: "BurrowStoreTests", dependencies: ["BurrowStore", "BurrowSystem", "BurrowOCI", "BurrowTestSupport"]),
         .testTarget(name: "BurrowLaunchTests", dependencies: ["BurrowLaunch"]),
         .testTarget(name: "BurrowSandboxTests", dependencies: ["BurrowSandbox", "BurrowLaunch", "BurrowOCI"]),
         .testTarget(name: "BurrowCLITests", dependencies: ["BurrowCLI"]),
-        .testTarget(name: "BurrowIntegrationTests"),
+        .testTarget(name: "BurrowIntegrationTests", dependencies: ["BurrowTestSupport"]),
     ]
 )

@@ -194,7 +194,10 @@ public final class LayerUnpacker {
             return
         }
         if name == Array(".wh..wh..opq".utf8) {
-            let directory = try openDirectoryCreating(path.parent, display: path)
+            let location = try openDirectoryCreating(path.parent, display: path)
+            defer { close(location) }
+            // Extended attributes need a real descriptor, not an O_PATH one.
+            let directory = try syscall("open", path.parent.description) { bsys_openat(location, ".", O_RDONLY | O_DIRECTORY, 0) }
             defer { close(directory) }
             let rc = bsys_fsetxattr(directory, "user.overlay.opaque", "y", 1)
             if rc != 0 { throw SystemError("set opaque marker on", path: path.parent.description, errno: errno) }
@@ -299,35 +302,53 @@ public final class LayerUnpacker {
         return fd
     }
 
-    /// Every prefix is resolved from the root again, so a symlink met on the
-    /// way is followed as the container would follow it, and stays inside.
+    /// Walks `path` as RESOLVE_IN_ROOT would (".." stops at the root, an
+    /// absolute symlink starts again from it), creating each missing
+    /// directory, including the target of a symlink that points nowhere yet.
     private func openDirectoryCreating(_ path: MemberPath, display: MemberPath) throws -> Int32 {
         let flags = UInt64(BSYS_O_PATH | O_DIRECTORY)
         let direct = path.withCString { bsys_openat2(root, $0, flags, 0, LayerUnpacker.resolve) }
         if direct >= 0 { return direct }
-        if errno != ENOENT {
-            throw SystemError("open parent of", path: display.description, errno: errno)
-        }
-        var current = try syscall("open", rootPath) { bsys_openat(root, ".", BSYS_O_PATH | O_DIRECTORY, 0) }
-        for depth in 1...path.components.count {
-            let prefix = MemberPath(components: Array(path.components.prefix(depth)))
-            var next = prefix.withCString { bsys_openat2(root, $0, flags, 0, LayerUnpacker.resolve) }
-            if next < 0 && errno == ENOENT {
-                let name = prefix.name
-                let made = name.withCName { mkdirat(current, $0, 0o755) }
-                if made != 0 && errno != EEXIST {
-                    let error = errno
-                    close(current)
-                    throw SystemError("mkdir", path: prefix.description, errno: error)
-                }
-                next = prefix.withCString { bsys_openat2(root, $0, flags, 0, LayerUnpacker.resolve) }
+        if errno != ENOENT { throw SystemError("open parent of", path: display.description, errno: errno) }
+
+        var resolved: [[UInt8]] = []
+        var pending = path.components
+        var hops = 0
+        while !pending.isEmpty {
+            let name = pending.removeFirst()
+            let parent = try MemberPath(components: resolved).withCString { p in
+                try syscall("open parent of", display.description) { bsys_openat2(root, p, flags, 0, LayerUnpacker.resolve) }
             }
-            let error = errno
-            close(current)
-            if next < 0 { throw SystemError("open parent of", path: display.description, errno: error) }
-            current = next
+            defer { close(parent) }
+            var st = stat()
+            if name.withCName({ fstatat(parent, $0, &st, AT_SYMLINK_NOFOLLOW) }) != 0 {
+                let made = name.withCName { mkdirat(parent, $0, 0o755) }
+                if made != 0 && errno != EEXIST { throw SystemError("mkdir", path: display.description, errno: errno) }
+                resolved.append(name)
+            } else if bsys_is_dir(st.st_mode) != 0 {
+                resolved.append(name)
+            } else if bsys_is_lnk(st.st_mode) != 0 {
+                hops += 1
+                if hops > 40 { throw SystemError("open parent of", path: display.description, errno: ELOOP) }
+                var buffer = [UInt8](repeating: 0, count: Int(PATH_MAX))
+                let length = name.withCName { n in buffer.withUnsafeMutableBytes { readlinkat(parent, n, $0.baseAddress!.assumingMemoryBound(to: CChar.self), $0.count) } }
+                if length < 0 { throw SystemError("readlink", path: display.description, errno: errno) }
+                let target = Array(buffer[0..<length])
+                var walk = target.first == 47 ? [] : resolved
+                for part in target.split(separator: 47, omittingEmptySubsequences: true) {
+                    if part.elementsEqual([46]) { continue }
+                    if part.elementsEqual([46, 46]) { if !walk.isEmpty { walk.removeLast() }; continue }
+                    walk.append(Array(part))
+                }
+                resolved = []
+                pending = walk + pending
+            } else {
+                throw SystemError("open parent of", path: display.description, errno: ENOTDIR)
+            }
         }
-        return current
+        return try MemberPath(components: resolved).withCString { p in
+            try syscall("open parent of", display.description) { bsys_openat2(root, p, flags, 0, LayerUnpacker.resolve) }
+        }
     }
 
     /// Makes room for a member: an existing directory stays when a directory

@@ -47,6 +47,11 @@ final class Context {
         Context.standardError("burrow: warning: \(text)\n")
     }
 
+    /// News of slow work, on a terminal only.
+    func note(_ text: String) {
+        if isatty(2) == 1 { Context.standardError("burrow: \(text)\n") }
+    }
+
     static func standardError(_ text: String) {
         var bytes = Array(text.utf8)
         _ = bytes.withUnsafeMutableBytes { write(2, $0.baseAddress, $0.count) }

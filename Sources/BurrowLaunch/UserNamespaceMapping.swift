@@ -28,9 +28,9 @@ public struct UserNamespaceMapping: Sendable, Equatable {
     /// the maps, and setgroups stays allowed.
     public var needsHelpers: Bool { uids.count > 1 || gids.count > 1 }
 
-    /// The smallest number of ids Burrow wants beside the user's own: every
-    /// uid an image commonly uses (nobody is 65534).
-    public static let minimumSubordinateCount: UInt32 = 65535
+    /// The smallest number of ids Burrow wants beside the user's own, the
+    /// size useradd gives: every uid an image commonly uses (nobody is 65534).
+    public static let minimumSubordinateCount: UInt32 = 65536
 
     public enum Mode: Sendable, Equatable {
         /// root inside is the user; 1... are the subordinate ids.

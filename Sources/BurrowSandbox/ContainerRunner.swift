@@ -12,13 +12,16 @@ import Glibc
 public struct ContainerRunner {
     public let store: Store
     public let identity: Identity
-    /// Where notes for the user go (warnings), one line each.
+    /// Where warnings for the user go, one line each.
     public let warn: (String) -> Void
+    /// Where news of slow work goes (shown on a terminal only).
+    public let note: (String) -> Void
 
-    public init(store: Store, identity: Identity, warn: @escaping (String) -> Void) {
+    public init(store: Store, identity: Identity, warn: @escaping (String) -> Void, note: @escaping (String) -> Void) {
         self.store = store
         self.identity = identity
         self.warn = warn
+        self.note = note
     }
 
     /// Everything decided before anything is created.
@@ -33,6 +36,7 @@ public struct ContainerRunner {
         let workingDirectory: String
         let userEnvironment: [String]
         let resolvedUser: UserDatabase.Resolved
+        let layerView: String
     }
 
     /// Runs the container and returns its exit code.
@@ -42,7 +46,7 @@ public struct ContainerRunner {
         let hostname = options.hostname ?? (options.network == .host ? HostSystem.hostname : String(id.prefix(12)))
         let environment = ProcessSpecification.environment(image: prepared.config.config?.env ?? [], user: prepared.userEnvironment,
                                                            hostname: hostname, home: prepared.resolvedUser.home)
-        let filesystem = ContainerFilesystem(layout: store.layout, id: id, driver: prepared.choice.driver)
+        let filesystem = ContainerFilesystem(layout: store.layout, id: id, driver: prepared.choice.driver, layerView: prepared.layerView)
 
         if options.dryRun {
             let plan = try makePlan(options, prepared, filesystem: filesystem, hostname: hostname, environment: environment, dryRun: true)
@@ -54,6 +58,7 @@ public struct ContainerRunner {
         var record = ContainerRecord(id: id, name: name, imageID: prepared.imageID, imageName: options.image,
                                      layers: prepared.record.layers, command: prepared.arguments, created: Timestamp.now(),
                                      driver: prepared.choice.driver.rawValue, autoRemove: options.remove)
+        record.layerView = prepared.layerView == LayerView.standard ? nil : prepared.layerView
         do {
             // Held while the record appears, so `rmi` sees this container before it can remove a layer.
             let lock = try store.lock(.shared)
@@ -73,6 +78,7 @@ public struct ContainerRunner {
 
         let exitCode: Int32
         do {
+            try ensureLayerView(prepared)
             if prepared.choice.driver == .vfs {
                 let code = try UserNamespaceHelper.run(["--root", store.layout.root, "__storage", "assemble", id], mapping: try identity.mapping(.rootless))
                 if code != 0 { throw BurrowError.engine("could not copy the image into the container's root filesystem (vfs driver)") }
@@ -147,8 +153,24 @@ public struct ContainerRunner {
         guard mapping.mapsUID(resolved.uid), mapping.mapsGID(resolved.gid) else {
             throw BurrowError.unsupported(unmappedUserMessage(resolved, spec: userSpec, mapping: mapping))
         }
+        // With subordinate ids, keep-id reads layer copies whose owners match its mapping.
+        let layerView = options.userNamespace == .keepID && mapping.needsHelpers && identity.user.uid != 0
+            ? LayerView.keepID(uid: identity.user.uid, gid: identity.user.gid) : LayerView.standard
         return Prepared(imageID: imageID, record: record, config: config, mapping: mapping, choice: choice, probe: probe,
-                        arguments: arguments, workingDirectory: workingDirectory, userEnvironment: userEnvironment, resolvedUser: resolved)
+                        arguments: arguments, workingDirectory: workingDirectory, userEnvironment: userEnvironment, resolvedUser: resolved,
+                        layerView: layerView)
+    }
+
+    /// The keep-id copies of the image's layers, made once per user and layer.
+    private func ensureLayerView(_ prepared: Prepared) throws {
+        guard prepared.layerView != LayerView.standard else { return }
+        let missing = prepared.record.layers.filter { !FileSystem.exists(store.layout.layerTree($0, view: prepared.layerView)) }
+        guard !missing.isEmpty else { return }
+        note("preparing the image's layers for --userns=keep-id (once per image)")
+        let code = try UserNamespaceHelper.run(["--root", store.layout.root, "__storage", "shift", String(identity.user.uid),
+                                                String(identity.user.gid)] + missing.map(\.description),
+                                               mapping: try identity.mapping(.rootless))
+        if code != 0 { throw BurrowError.engine("could not prepare the image's layers for --userns=keep-id") }
     }
 
     private func unmappedUserMessage(_ user: UserDatabase.Resolved, spec: String, mapping: UserNamespaceMapping) -> String {

@@ -54,8 +54,8 @@ public struct ProcessSpecification: Sendable, Equatable {
             }
         }
         for file in files {
-            for line in file.text.split(separator: "\n", omittingEmptySubsequences: false) {
-                try take(line.hasSuffix("\r") ? line.dropLast() : line)
+            for line in file.text.split(omittingEmptySubsequences: false, whereSeparator: \.isNewline) {
+                try take(line)
             }
         }
         for flag in flags {

@@ -11,11 +11,14 @@ public struct ContainerFilesystem: Sendable {
     public let layout: StoreLayout
     public let id: String
     public let driver: StorageDriver
+    /// Which copy of each layer to read (LayerView).
+    public let layerView: String
 
-    public init(layout: StoreLayout, id: String, driver: StorageDriver) {
+    public init(layout: StoreLayout, id: String, driver: StorageDriver, layerView: String = LayerView.standard) {
         self.layout = layout
         self.id = id
         self.driver = driver
+        self.layerView = layerView
     }
 
     public var directory: String { layout.container(id) }
@@ -42,7 +45,7 @@ public struct ContainerFilesystem: Sendable {
         switch driver {
         case .overlay:
             let relativeContainer = "containers/\(id)"
-            var lower = layers.reversed().map { "layers/\($0.encoded)/root" }
+            var lower = layers.reversed().map { "layers/\($0.encoded)/\(layerView)" }
             if lower.isEmpty { lower = ["\(relativeContainer)/empty"] }
             let options = "lowerdir=\(lower.joined(separator: ":")),upperdir=\(relativeContainer)/upper,workdir=\(relativeContainer)/work,userxattr"
             guard options.utf8.count < 4000 else {
@@ -70,7 +73,7 @@ public struct ContainerFilesystem: Sendable {
     public func assemble(layers: [Digest], whiteouts: (Digest) -> WhiteoutFormat) throws {
         for layer in layers {
             var copier = TreeCopier(whiteouts: .apply(whiteouts(layer)))
-            try copier.copy(from: layout.layerTree(layer), to: rootPath)
+            try copier.copy(from: layout.layerTree(layer, view: layerView), to: rootPath)
         }
     }
 

@@ -175,11 +175,10 @@ public struct TreeCopier {
         let (uid, gid) = owner(st.st_uid, st.st_gid)
         try syscall("chown", path) { fchown(target, uid, gid) }
         try syscall("chmod", path) { fchmod(target, st.st_mode & 0o7777) }
-        let procPath = "/proc/self/fd/\(source)"
-        let size = bsys_llistxattr(procPath, nil, 0)
+        let size = bsys_flistxattr(source, nil, 0)
         if size > 0 {
             var list = [CChar](repeating: 0, count: size)
-            let got = bsys_llistxattr(procPath, &list, size)
+            let got = bsys_flistxattr(source, &list, size)
             if got > 0 {
                 for raw in list[0..<got].split(separator: 0) {
                     let name = String(decoding: raw.map { UInt8(bitPattern: $0) }, as: UTF8.self)

@@ -53,6 +53,8 @@ public struct ContainerRecord: Codable, Sendable {
     public var finished: String?
     public var driver: String
     public var autoRemove: Bool
+    /// The layer copies the container reads (LayerView); nil is the standard one.
+    public var layerView: String?
 
     public init(id: String, name: String, imageID: Digest, imageName: String, layers: [Digest], command: [String], created: String, driver: String, autoRemove: Bool) {
         self.id = id

@@ -146,6 +146,13 @@ public final class Store: @unchecked Sendable {
         return candidates.filter { !used.contains($0) }
     }
 
+    /// Every layer in the store that no image and no container uses: what a
+    /// forced removal of an image left for later.
+    public func orphanLayers() throws -> [Digest] {
+        let all = try FileSystem.entries(of: layout.layers).compactMap { Digest("sha256:\($0)") }
+        return try unusedLayers(among: all)
+    }
+
     /// Removes a layer: renamed out of sight first, so a crash halfway
     /// never leaves a partial layer under its name. Run inside the user namespace.
     public func deleteLayer(_ diffID: Digest) throws {

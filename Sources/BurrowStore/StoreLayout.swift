@@ -24,8 +24,9 @@ public struct StoreLayout: Sendable {
     public var staging: String { "\(root)/tmp" }
 
     public func layer(_ diffID: Digest) -> String { "\(layers)/\(diffID.encoded)" }
-    /// The unpacked tree, as overlayfs and the vfs copy read it.
-    public func layerTree(_ diffID: Digest) -> String { "\(layer(diffID))/root" }
+    /// The unpacked tree, as overlayfs and the vfs copy read it. A view other
+    /// than "root" is a copy with some owners changed (see LayerView).
+    public func layerTree(_ diffID: Digest, view: String = LayerView.standard) -> String { "\(layer(diffID))/\(view)" }
     public func layerRecord(_ diffID: Digest) -> String { "\(layer(diffID))/layer.json" }
     public func image(_ id: Digest) -> String { "\(images)/\(id.encoded)" }
     public func imageRecord(_ id: Digest) -> String { "\(image(id))/image.json" }

@@ -69,3 +69,4 @@ int bsys_lsetxattr(const char *path, const char *name, const void *value, size_t
 long bsys_fgetxattr(int fd, const char *name, void *value, size_t size) { return (long)fgetxattr(fd, name, value, size); }
 long bsys_lgetxattr(const char *path, const char *name, void *value, size_t size) { return (long)lgetxattr(path, name, value, size); }
 long bsys_llistxattr(const char *path, char *list, size_t size) { return (long)llistxattr(path, list, size); }
+long bsys_flistxattr(int fd, char *list, size_t size) { return (long)flistxattr(fd, list, size); }

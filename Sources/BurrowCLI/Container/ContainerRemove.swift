@@ -11,7 +11,11 @@ enum ContainerRemove: Command {
     ], minimumPositionals: 1)
 
     static func run(_ arguments: ParsedArguments, _ context: Context) throws -> Int32 {
+        // Inside the user namespace: the container's files may belong to
+        // subordinate ids, and so may the layers a forced rmi left behind.
+        if let code = try context.reenterUserNamespace() { return code }
         let store = try context.store()
+        store.sweepStaging()
         var failed = false
         for name in arguments.positionals {
             do {
@@ -23,7 +27,8 @@ enum ContainerRemove: Command {
                     }
                     kill(pid, SIGKILL)
                 }
-                let filesystem = ContainerFilesystem(layout: store.layout, id: id, driver: StorageDriver(rawValue: record.driver) ?? .overlay)
+                let filesystem = ContainerFilesystem(layout: store.layout, id: id, driver: StorageDriver(rawValue: record.driver) ?? .overlay,
+                                                     layerView: record.layerView ?? LayerView.standard)
                 ContainerRemoval(store: store, identity: context.identity).remove(record, filesystem: filesystem)
                 if FileSystem.exists(store.layout.container(id)) {
                     throw BurrowError.engine("could not remove all files of container \(name) in \(store.layout.container(id))")
@@ -33,6 +38,10 @@ enum ContainerRemove: Command {
                 Context.standardError("burrow: \(error)\n")
                 failed = true
             }
+        }
+        if let lock = try? store.lock(.exclusive) {
+            for layer in (try? store.orphanLayers()) ?? [] { try? store.deleteLayer(layer) }
+            _ = lock
         }
         return failed ? 125 : 0
     }

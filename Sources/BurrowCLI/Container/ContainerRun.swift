@@ -57,7 +57,7 @@ enum ContainerRun: Command {
         case "host": options.network = .host
         case let other?: throw BurrowError.invalidArgument("--network \(other) is not available: use none or host")
         }
-        let runner = ContainerRunner(store: try context.store(), identity: context.identity, warn: context.warn)
+        let runner = ContainerRunner(store: try context.store(), identity: context.identity, warn: context.warn, note: context.note)
         return try runner.run(options)
     }
 }

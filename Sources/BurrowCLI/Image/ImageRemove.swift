@@ -59,6 +59,7 @@ enum ImageRemove: Command {
             try store.deleteLayer(layer)
             output.append("Deleted: \(layer)")
         }
+        for layer in try store.orphanLayers() { try store.deleteLayer(layer) }
         return output
     }
 }

@@ -46,7 +46,7 @@ enum SystemInfo: Command {
         }
         do {
             let mapping = try identity.mapping(.rootless)
-            namespaces.append(("mode", mapping.needsHelpers ? "subordinate ids (root and 65535 more ids inside)" : "single id (only root inside; no subordinate ids)"))
+            namespaces.append(("mode", mapping.needsHelpers ? "subordinate ids (root and \(mapping.uids.dropFirst().reduce(0) { $0 + Int($1.count) }) more ids inside)" : "single id (only root inside; no subordinate ids)"))
             namespaces.append(("uid map", mapping.uids.map(\.description).joined(separator: ", ")))
             namespaces.append(("gid map", mapping.gids.map(\.description).joined(separator: ", ")))
         } catch {

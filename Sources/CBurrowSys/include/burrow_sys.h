@@ -35,6 +35,7 @@ int bsys_lsetxattr(const char *path, const char *name, const void *value, size_t
 long bsys_fgetxattr(int fd, const char *name, void *value, size_t size);
 long bsys_lgetxattr(const char *path, const char *name, void *value, size_t size);
 long bsys_llistxattr(const char *path, char *list, size_t size);
+long bsys_flistxattr(int fd, char *list, size_t size);
 
 dev_t bsys_makedev(unsigned int major, unsigned int minor);
 unsigned int bsys_major(dev_t dev);
