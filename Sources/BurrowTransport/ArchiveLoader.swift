@@ -56,7 +56,7 @@ public struct ArchiveLoader {
             let manifest: ImageManifest = try archive.decode(manifestBytes, "manifest \(manifestDescriptor.digest)")
             let configBytes = try archive.blob(manifest.config)
             let config = try ConfigurationCheck.decode(configBytes, layerCount: manifest.layers.count, displayName: archive.displayName)
-            var layers: [Digest] = []
+            var layers: [StagedLayer] = []
             for (layer, diffID) in zip(manifest.layers, config.rootfs.diffIDs) {
                 guard MediaType.isLayer(layer.mediaType) else {
                     throw BurrowError.unsupported("\(archive.displayName): layer \(layer.digest) has media type \(layer.mediaType), which is not an image layer")
@@ -116,7 +116,7 @@ public struct ArchiveLoader {
                 throw BurrowError.invalidArgument("\(archive.displayName): \(entry.config) does not match its digest: the archive is damaged")
             }
             let config = try ConfigurationCheck.decode(configBytes, layerCount: entry.layers.count, displayName: archive.displayName)
-            var layers: [Digest] = []
+            var layers: [StagedLayer] = []
             for (path, diffID) in zip(entry.layers, config.rootfs.diffIDs) {
                 guard let member = archive.index.regularMember(path) else {
                     throw BurrowError.invalidArgument("\(archive.displayName) lacks \(path), a layer its manifest.json names: the archive is truncated or damaged")

@@ -3,8 +3,9 @@ import BurrowStore
 import BurrowSystem
 import FoundationEssentials
 
-/// Records a finished image and points its tags at it, under the store's
-/// exclusive lock, only once every layer it names is in place.
+/// Moves an image's staged layers into the store, records the image and
+/// points its tags at it: one critical section under the store's exclusive
+/// lock, entered only once every layer has been unpacked and checked.
 struct ImageRegistrar {
     let store: Store
 
@@ -15,10 +16,14 @@ struct ImageRegistrar {
         let moved: [(ImageReference, Digest)]
     }
 
-    func register(config: [UInt8], manifest: [UInt8]?, manifestDigest: Digest?, layers: [Digest], references: [ImageReference]) throws -> Registered {
+    func register(config: [UInt8], manifest: [UInt8]?, manifestDigest: Digest?, layers staged: [StagedLayer], references: [ImageReference]) throws -> Registered {
+        let layers = staged.map(\.diffID)
         guard let id = Digest(SHA256Hasher.digest(config)) else { throw BurrowError.engine("cannot hash the configuration") }
         let lock = try store.lock(.exclusive)
         defer { _ = lock }
+        for layer in staged {
+            if let staging = layer.staging { _ = try store.commitLayer(from: staging.path, diffID: layer.diffID) }
+        }
         var size: Int64 = 0
         for layer in layers {
             guard let record = try store.layerRecord(layer) else {

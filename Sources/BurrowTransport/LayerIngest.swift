@@ -4,8 +4,25 @@ import BurrowStore
 import BurrowSystem
 import Glibc
 
-/// Unpacks one layer blob into a staging directory, checks its digests, and
-/// moves it into the store whole. Runs inside the user namespace.
+/// A layer unpacked into a staging directory and checked, waiting to be
+/// moved into the store together with the image that names it.
+final class StagedLayer {
+    let diffID: Digest
+    /// nil when the store already held the layer.
+    let staging: StagingDirectory?
+
+    init(diffID: Digest, staging: StagingDirectory?) {
+        self.diffID = diffID
+        self.staging = staging
+    }
+
+    deinit { staging?.discard() }
+}
+
+/// Unpacks one layer blob into a staging directory and checks its digests.
+/// Nothing enters the store here: ImageRegistrar commits the staged layers
+/// and the image in one step, so a load that fails halfway leaves nothing.
+/// Runs inside the user namespace.
 struct LayerIngest {
     let store: Store
     let ownership: OwnershipPolicy
@@ -18,15 +35,19 @@ struct LayerIngest {
         var diffID: Digest?
     }
 
-    /// Returns the layer's diff id. The layer is in the store when this
-    /// returns; a mismatch leaves nothing behind.
-    func ingest(source: LayerStream.Source, expected: Expected, displayName: String) throws -> Digest {
+    func ingest(source: LayerStream.Source, expected: Expected, displayName: String) throws -> StagedLayer {
         if let diffID = expected.diffID, store.layerExists(diffID) {
+            // The content is known; the blob still has to be the one its descriptor names.
+            if case .range(let fd, let offset, let length) = source, expected.blobDigest != nil || expected.blobSize != nil {
+                let (digest, size) = try hash(fd: fd, offset: offset, length: length)
+                try check(digest: digest, size: size, expected: expected, displayName: displayName)
+            }
             progress.finished(displayName, note: "Already exists")
-            return diffID
+            return StagedLayer(diffID: diffID, staging: nil)
         }
         let staging = try store.makeStaging("layer")
-        defer { staging.discard() }
+        var keep = false
+        defer { if !keep { staging.discard() } }
         let tree = "\(staging.path)/root"
         try FileSystem.makeDirectory(tree, mode: 0o755)
 
@@ -41,13 +62,7 @@ struct LayerIngest {
             throw BurrowError.unsupported("\(error): give your user a subordinate range of at least 65536 ids in /etc/subuid and /etc/subgid")
         }
         let digests = try stream.finish()
-
-        if let size = expected.blobSize, size != digests.blobSize {
-            throw BurrowError.invalidArgument("layer \(displayName) has \(digests.blobSize) bytes, its descriptor says \(size): the archive is damaged")
-        }
-        if let digest = expected.blobDigest, digest.description != digests.blobDigest {
-            throw BurrowError.invalidArgument("layer \(displayName) has digest \(digests.blobDigest), expected \(digest): the archive is damaged")
-        }
+        try check(digest: digests.blobDigest, size: digests.blobSize, expected: expected, displayName: displayName)
         guard let diffID = Digest(digests.diffID) else { throw BurrowError.engine("bad diff id \(digests.diffID)") }
         if let expectedDiff = expected.diffID, expectedDiff != diffID {
             throw BurrowError.invalidArgument("layer \(displayName) unpacks to \(diffID), the image configuration expects \(expectedDiff): the archive is damaged")
@@ -57,10 +72,33 @@ struct LayerIngest {
         let record = LayerRecord(diffID: diffID, size: statistics.bytes, entries: statistics.entries,
                                  whiteouts: whiteouts.rawValue, created: Timestamp.now())
         try JSONFiles.write(record, to: "\(staging.path)/layer.json", durable: true)
-        let lock = try store.lock(.exclusive)
-        _ = try store.commitLayer(from: staging.path, diffID: diffID)
-        _ = lock
-        progress.finished(displayName, note: "Loaded")
-        return diffID
+        progress.finished(displayName, note: "Unpacked")
+        keep = true
+        return StagedLayer(diffID: diffID, staging: staging)
+    }
+
+    private func check(digest: String, size: Int64, expected: Expected, displayName: String) throws {
+        if let expectedSize = expected.blobSize, expectedSize != size {
+            throw BurrowError.invalidArgument("layer \(displayName) has \(size) bytes, its descriptor says \(expectedSize): the archive is damaged")
+        }
+        if let expectedDigest = expected.blobDigest, expectedDigest.description != digest {
+            throw BurrowError.invalidArgument("layer \(displayName) has digest \(digest), expected \(expectedDigest): the archive is damaged")
+        }
+    }
+
+    private func hash(fd: Int32, offset: Int64, length: Int64?) throws -> (String, Int64) {
+        let hasher = SHA256Hasher()
+        var buffer = [UInt8](repeating: 0, count: 1 << 20)
+        var position = offset
+        while true {
+            var want = buffer.count
+            if let length { want = Int(min(Int64(want), offset + length - position)) }
+            if want <= 0 { break }
+            let n = try buffer.withUnsafeMutableBytes { raw in try syscall("read") { pread(fd, raw.baseAddress, want, off_t(position)) } }
+            if n == 0 { break }
+            buffer.withUnsafeBytes { hasher.update(UnsafeRawBufferPointer(rebasing: $0[0..<n])) }
+            position += Int64(n)
+        }
+        return (hasher.finish(), hasher.byteCount)
     }
 }

@@ -17,7 +17,8 @@ public struct RootfsImporter {
 
     public func importRootfs(fd: Int32, seekable: Bool, displayName: String, reference: ImageReference?, message: String?) throws -> ArchiveLoader.Loaded {
         let source: LayerStream.Source = seekable ? .range(fd: fd, offset: 0, length: nil) : .stream(fd: fd)
-        let diffID = try ingest.ingest(source: source, expected: .init(), displayName: "rootfs")
+        let layer = try ingest.ingest(source: source, expected: .init(), displayName: "rootfs")
+        let diffID = layer.diffID
         let now = Timestamp.now()
         let platform = Platform.host
         let config = ImageConfiguration(architecture: platform.architecture, os: platform.os, variant: platform.variant,
@@ -28,7 +29,7 @@ public struct RootfsImporter {
         encoder.outputFormatting = [.sortedKeys]
         let bytes = Array(try encoder.encode(config))
         let registered = try ImageRegistrar(store: store).register(config: bytes, manifest: nil, manifestDigest: nil,
-                                                                  layers: [diffID], references: reference.map { [$0] } ?? [])
+                                                                  layers: [layer], references: reference.map { [$0] } ?? [])
         var messages = registered.moved.map { "The image \($0.0.familiar) already exists, renaming the old one with ID \($0.1) to empty string" }
         messages.append(registered.id.description)
         return ArchiveLoader.Loaded(id: registered.id, references: registered.references, messages: messages)

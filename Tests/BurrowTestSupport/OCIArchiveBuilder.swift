@@ -34,7 +34,8 @@ public struct OCIArchiveBuilder {
             let digest = try Fixtures.sha256(blob)
             diffIDs.append(last && damage == .diffID ? try Fixtures.sha256(layer + [0]) : try Fixtures.sha256(layer))
             var stored = blob
-            if last && damage == .layerDigest { stored[stored.count / 2] ^= 0x01 }
+            // Plain layers: flip a byte of the first file's data, so only the digest can tell.
+            if last && damage == .layerDigest { stored[compress ? stored.count / 2 : 512] ^= 0x01 }
             if !(last && damage == .missingLayer) { blobs.append((digest, stored)) }
             layerDescriptors.append(["mediaType": compress ? "application/vnd.oci.image.layer.v1.tar+gzip" : "application/vnd.oci.image.layer.v1.tar",
                                      "digest": digest, "size": last && damage == .layerSize ? blob.count + 1 : blob.count])
