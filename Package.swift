@@ -23,7 +23,7 @@ let package = Package(
         .target(name: "BurrowLaunch", dependencies: ["BurrowSystem", "CBurrowLaunch"]),
         .target(name: "BurrowStorage", dependencies: ["BurrowStore", "BurrowLaunch", "BurrowArchive", "BurrowSystem", "BurrowOCI"]),
         .target(name: "BurrowTransport", dependencies: ["BurrowOCI", "BurrowArchive", "BurrowStore", "BurrowSystem"]),
-        .target(name: "BurrowSandbox", dependencies: ["BurrowOCI", "BurrowStore", "BurrowStorage", "BurrowLaunch", "BurrowArchive", "BurrowSystem"]),
+        .target(name: "BurrowSandbox", dependencies: ["BurrowOCI", "BurrowStore", "BurrowStorage", "BurrowLaunch", "BurrowArchive", "BurrowSystem", "CBurrowLaunch"]),
         .target(name: "BurrowCLI", dependencies: ["BurrowOCI", "BurrowStore", "BurrowStorage", "BurrowTransport", "BurrowSandbox", "BurrowLaunch", "BurrowArchive", "BurrowSystem"]),
         .executableTarget(name: "burrow", dependencies: ["BurrowCLI"]),
 

@@ -6,7 +6,7 @@ public struct LaunchFailure: Error, CustomStringConvertible, Sendable {
     public enum Phase: Sendable, Equatable {
         case step(Int)
         case waitForMaps, standardInput, session, boundingSet, setGroups, setGID, setUID, capabilities
-        case resourceLimit, noNewPrivileges, workingDirectory, closeDescriptors, seccomp, exec, deathSignal
+        case resourceLimit, noNewPrivileges, workingDirectory, closeDescriptors, seccomp, exec, deathSignal, network
         case unknown(UInt32)
     }
 
@@ -36,6 +36,7 @@ public struct LaunchFailure: Error, CustomStringConvertible, Sendable {
         case 13: return .seccomp
         case 14: return .exec
         case 15: return .deathSignal
+        case 16: return .network
         default: return .unknown(code)
         }
     }
@@ -59,6 +60,7 @@ public struct LaunchFailure: Error, CustomStringConvertible, Sendable {
         case .seccomp: return "load the seccomp filter"
         case .exec: return "exec \(process?.arguments.first ?? "")"
         case .deathSignal: return "set the parent-death signal"
+        case .network: return "create the network namespace"
         case .unknown(let code): return "step \(code)"
         }
     }

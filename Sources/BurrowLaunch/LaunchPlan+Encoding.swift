@@ -9,7 +9,7 @@ extension LaunchPlan {
 
     enum Op: UInt32 {
         case makePrivate = 1, changeDirectory, mount, setRoot, makeDirectory, symlink, mask, readOnly,
-             pseudoFilesystem, pivotRoot, hostname, remountRootReadOnly, loopbackUp
+             pseudoFilesystem, pivotRoot, hostname, remountRootReadOnly, loopbackUp, waitForParent
     }
 
     struct StepFlags: OptionSet {
@@ -33,6 +33,7 @@ extension LaunchPlan {
         static let setCapabilities = PlanFlags(rawValue: 0x40)
         static let deathSignal = PlanFlags(rawValue: 0x80)
         static let closeDescriptors = PlanFlags(rawValue: 0x100)
+        static let detachStandardStreams = PlanFlags(rawValue: 0x200)
     }
 
     static func cloneFlag(_ namespace: Namespace) -> UInt64 {
@@ -119,6 +120,8 @@ extension LaunchPlan {
                 op = .remountRootReadOnly
             case .loopbackUp:
                 op = .loopbackUp
+            case .waitForParent:
+                op = .waitForParent
             }
             stepBytes.append(u32: op.rawValue)
             stepBytes.append(u32: flags.rawValue)
@@ -131,6 +134,7 @@ extension LaunchPlan {
         if newSession { planFlags.insert(.newSession) }
         if dieWithParent { planFlags.insert(.deathSignal) }
         if closeInheritedDescriptors { planFlags.insert(.closeDescriptors) }
+        if detachStandardStreams { planFlags.insert(.detachStandardStreams) }
 
         var limitBytes: [UInt8] = []
         var seccomp: [UInt8] = []

@@ -24,6 +24,8 @@ public struct LaunchPlan: Sendable, Equatable {
         case hostname(String)
         case remountRootReadOnly
         case loopbackUp
+        /// Waits until the parent says the files it writes meanwhile are ready.
+        case waitForParent
     }
 
     public struct Step: Sendable, Equatable {
@@ -83,6 +85,8 @@ public struct LaunchPlan: Sendable, Equatable {
     /// nil: exit 0 once the steps ran (feature probes).
     public var process: Process?
     public var stdinFromNull = false
+    /// stdout and stderr too: a process that outlives the command.
+    public var detachStandardStreams = false
     public var newSession = false
     public var dieWithParent = true
     public var closeInheritedDescriptors = true

@@ -12,48 +12,97 @@ public enum Launcher {
         public let warnings: [String]
     }
 
-    /// Starts `plan`; returns once the child has exec'd (or, for a plan
-    /// without a process, once its steps ran).
-    public static func start(_ plan: LaunchPlan, mapping: UserNamespaceMapping?) throws -> Child {
+    /// A child cloned into its namespaces and waiting, before its id maps
+    /// exist: the caller may do other work (create the container's files)
+    /// while the kernel makes the child's network namespace.
+    public final class Pending {
+        private var child: burrow_child
+        private let plan: LaunchPlan
+        private var settled = false
+        private var started = false
+
+        fileprivate init(child: burrow_child, plan: LaunchPlan) {
+            self.child = child
+            self.plan = plan
+        }
+
+        public var pid: Int32 { child.pid }
+
+        /// Writes the id maps, lets the child run its steps, and returns once
+        /// it has exec'd (or, for a plan without a process, once its steps ran).
+        public func run(mapping: UserNamespaceMapping?) throws -> Child {
+            try start(mapping: mapping)
+            return try finish()
+        }
+
+        /// Writes the id maps and lets the child begin its steps; it stops
+        /// at a `waitForParent` step until `finish`.
+        public func start(mapping: UserNamespaceMapping?) throws {
+            precondition(!settled && !started)
+            started = true
+            if let mapping, plan.namespaces.contains(.user) {
+                do {
+                    try IDMapWriter.write(mapping, pid: child.pid)
+                } catch {
+                    abandon()
+                    throw error
+                }
+            }
+            burrow_launch_release(&child)
+        }
+
+        /// Lets the child past its `waitForParent` step and returns once it
+        /// has exec'd; throws the first step that failed.
+        public func finish() throws -> Child {
+            precondition(started && !settled)
+            settled = true
+            burrow_launch_continue(&child)
+            var warnings: [String] = []
+            var report = burrow_report()
+            while true {
+                let n = withUnsafeMutableBytes(of: &report) { Glibc.read(child.report_fd, $0.baseAddress, $0.count) }
+                if n < 0 && errno == EINTR { continue }
+                if n != MemoryLayout<burrow_report>.size { break }
+                let phase = LaunchFailure.phase(report.step)
+                let failure = LaunchFailure(phase: phase, label: LaunchFailure.label(phase, plan: plan), errno: report.error)
+                if report.kind == 2 {
+                    warnings.append(Launcher.warningText(failure))
+                    continue
+                }
+                close(child.report_fd)
+                Launcher.abandon(child)
+                throw failure
+            }
+            close(child.report_fd)
+            return Child(pid: child.pid, pidfd: child.pidfd, warnings: warnings)
+        }
+
+        /// Kills the waiting child (the caller's own preparation failed).
+        public func abandon() {
+            guard !settled else { return }
+            settled = true
+            if child.sync_fd >= 0 { close(child.sync_fd) }
+            close(child.report_fd)
+            Launcher.abandon(child)
+        }
+    }
+
+    /// Clones the child; it waits until `Pending.run`.
+    public static func clone(_ plan: LaunchPlan) throws -> Pending {
         let bytes = plan.encoded()
         let buffer = UnsafeMutableRawPointer.allocate(byteCount: bytes.count, alignment: 8)
         defer { buffer.deallocate() }
         bytes.withUnsafeBytes { buffer.copyMemory(from: $0.baseAddress!, byteCount: bytes.count) }
-
         var child = burrow_child()
         let rc = burrow_launch_start(buffer.assumingMemoryBound(to: UInt8.self), bytes.count, &child)
         if rc < 0 { throw cloneFailure(errno: -rc, plan: plan) }
+        return Pending(child: child, plan: plan)
+    }
 
-        if let mapping, plan.namespaces.contains(.user) {
-            do {
-                try IDMapWriter.write(mapping, pid: child.pid)
-            } catch {
-                close(child.sync_fd)
-                close(child.report_fd)
-                abandon(child)
-                throw error
-            }
-        }
-        burrow_launch_release(&child)
-
-        var warnings: [String] = []
-        var report = burrow_report()
-        while true {
-            let n = withUnsafeMutableBytes(of: &report) { Glibc.read(child.report_fd, $0.baseAddress, $0.count) }
-            if n < 0 && errno == EINTR { continue }
-            if n != MemoryLayout<burrow_report>.size { break }
-            let phase = LaunchFailure.phase(report.step)
-            let failure = LaunchFailure(phase: phase, label: LaunchFailure.label(phase, plan: plan), errno: report.error)
-            if report.kind == 2 {
-                warnings.append(warningText(failure))
-                continue
-            }
-            close(child.report_fd)
-            abandon(child)
-            throw failure
-        }
-        close(child.report_fd)
-        return Child(pid: child.pid, pidfd: child.pidfd, warnings: warnings)
+    /// Starts `plan`; returns once the child has exec'd (or, for a plan
+    /// without a process, once its steps ran).
+    public static func start(_ plan: LaunchPlan, mapping: UserNamespaceMapping?) throws -> Child {
+        try clone(plan).run(mapping: mapping)
     }
 
     /// Waits for the child while forwarding the signals this process gets,
@@ -67,14 +116,14 @@ public enum Launcher {
         return 128 + (status & 0x7f)
     }
 
-    private static func abandon(_ child: burrow_child) {
+    fileprivate static func abandon(_ child: burrow_child) {
         var status: Int32 = 0
         kill(child.pid, SIGKILL)
         _ = burrow_wait_forwarding(child.pid, child.pidfd, &status)
         if child.pidfd >= 0 { close(child.pidfd) }
     }
 
-    private static func warningText(_ failure: LaunchFailure) -> String {
+    fileprivate static func warningText(_ failure: LaunchFailure) -> String {
         if failure.label.hasPrefix("mount proc") {
             return "the kernel refused a new /proc (\(failure.reason)): the host's /proc is bound instead, so the container sees every host process"
         }

@@ -9,7 +9,7 @@ public enum UserNamespaceHelper {
     public static let marker = "BURROW_IN_USERNS"
 
     /// True in the inner run.
-    public static var isInside: Bool { environment(marker) == "1" && getuid() == 0 }
+    public static var isInside: Bool { (environment(marker) == "1" && getuid() == 0) || UserNamespaceKeeper.joined }
 
     /// Runs `arguments` (argv without the program) in a new user namespace
     /// and returns the exit code. stdin, stdout and stderr are shared.

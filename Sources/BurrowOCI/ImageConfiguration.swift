@@ -93,3 +93,27 @@ public struct ContainerConfiguration: Codable, Sendable, Equatable {
 public struct EmptyObject: Codable, Sendable, Equatable {
     public init() {}
 }
+
+extension ContainerConfiguration {
+    /// The "config" object of an image configuration, read without
+    /// JSONDecoder: this runs on every container start. Agrees with the
+    /// Codable conformance above (a test holds the two together).
+    public init(configurationDocument json: JSONValue) {
+        self.init()
+        guard let config = json["config"], case .object = config else { return }
+        user = config["User"]?.string
+        env = config["Env"]?.strings
+        entrypoint = config["Entrypoint"]?.strings
+        cmd = config["Cmd"]?.strings
+        workingDir = config["WorkingDir"]?.string
+        stopSignal = config["StopSignal"]?.string
+        argsEscaped = config["ArgsEscaped"]?.bool
+        shell = config["Shell"]?.strings
+        onBuild = config["OnBuild"]?.strings
+        if let members = config["Labels"]?.members {
+            labels = Dictionary(members.compactMap { key, value in value.string.map { (key, $0) } }, uniquingKeysWith: { $1 })
+        }
+        if let members = config["ExposedPorts"]?.members { exposedPorts = Dictionary(members.map { ($0.0, EmptyObject()) }, uniquingKeysWith: { $1 }) }
+        if let members = config["Volumes"]?.members { volumes = Dictionary(members.map { ($0.0, EmptyObject()) }, uniquingKeysWith: { $1 }) }
+    }
+}

@@ -83,6 +83,8 @@ public struct ContainerPlan {
         } else {
             plan.add(.pseudoFilesystem(type: "sysfs", path: "/sys", hostFallback: "/sys", readOnly: true), "mount sysfs on /sys")
         }
+        // The parent writes these files while the steps above run.
+        plan.add(.waitForParent, "wait for the container's files")
         for file in ["hosts", "hostname", "resolv.conf"] {
             mount("\(input.containerDirectory)/\(file)", "/etc/\(file)", nil, nil, [.bind], create: .file, "bind /etc/\(file)")
         }

@@ -4,7 +4,6 @@ import BurrowOCI
 import BurrowStorage
 import BurrowStore
 import BurrowSystem
-import FoundationEssentials
 import Glibc
 
 /// `burrow run` in the foreground: creates the container, runs it, waits,
@@ -28,7 +27,7 @@ public struct ContainerRunner {
     struct Prepared {
         let imageID: Digest
         let record: ImageRecord
-        let config: ImageConfiguration
+        let config: ContainerConfiguration
         let mapping: UserNamespaceMapping
         let choice: StorageChoice
         let probe: StorageProbe
@@ -44,9 +43,10 @@ public struct ContainerRunner {
         let prepared = try prepare(options)
         let id = Hex.random(bytes: 32)
         let hostname = options.hostname ?? (options.network == .host ? HostSystem.hostname : String(id.prefix(12)))
-        let environment = ProcessSpecification.environment(image: prepared.config.config?.env ?? [], user: prepared.userEnvironment,
+        let environment = ProcessSpecification.environment(image: prepared.config.env ?? [], user: prepared.userEnvironment,
                                                            hostname: hostname, home: prepared.resolvedUser.home)
-        let filesystem = ContainerFilesystem(layout: store.layout, id: id, driver: prepared.choice.driver, layerView: prepared.layerView)
+        let filesystem = ContainerFilesystem(layout: store.layout, id: id, driver: prepared.choice.driver, layerView: prepared.layerView,
+                                             ephemeral: options.remove)
 
         if options.dryRun {
             let plan = try makePlan(options, prepared, filesystem: filesystem, hostname: hostname, environment: environment, dryRun: true)
@@ -59,43 +59,67 @@ public struct ContainerRunner {
                                      layers: prepared.record.layers, command: prepared.arguments, created: Timestamp.now(),
                                      driver: prepared.choice.driver.rawValue, autoRemove: options.remove)
         record.layerView = prepared.layerView == LayerView.standard ? nil : prepared.layerView
+
+        try filesystem.create(layers: prepared.record.layers)
+        let pending: Launcher.Pending
+        let mapping: UserNamespaceMapping?
         do {
+            try ensureLayerView(prepared)
+            if prepared.choice.driver == .vfs {
+                let code = try UserNamespaceHelper.run(["--root", store.layout.root, "__storage", "assemble", id, prepared.layerView]
+                                                         + prepared.record.layers.map(\.description), mapping: try identity.mapping(.rootless))
+                if code != 0 { throw BurrowError.engine("could not copy the image into the container's root filesystem (vfs driver)") }
+            }
+            // With subordinate ids the container joins the user's standing
+            // namespace: newuidmap ran once, when it was made.
+            var plan = try makePlan(options, prepared, filesystem: filesystem, hostname: hostname, environment: environment, dryRun: false)
+            mapping = joinStandingNamespace(prepared.mapping) ? nil : prepared.mapping
+            if mapping == nil { plan.namespaces.remove(.user) }
+            // The child is cloned first and works in parallel with this
+            // process: it makes its network namespace and mounts its root
+            // filesystem while the record and /etc files are written here,
+            // and waits for them only where it binds those files.
+            pending = try Launcher.clone(plan)
+        } catch {
+            _ = filesystem.remove()
+            throw error
+        }
+        do {
+            try pending.start(mapping: mapping)
             // Held while the record appears, so `rmi` sees this container before it can remove a layer.
             let lock = try store.lock(.shared)
             guard store.imageExists(prepared.imageID) else { throw BurrowError.notFound("image \(options.image) was removed while the container was being created") }
             try store.reserveName(name, for: id)
             do {
-                try filesystem.create(layers: prepared.record.layers)
                 try writeEtcFiles(directory: filesystem.directory, hostname: hostname, network: options.network)
                 try store.writeContainer(record)
             } catch {
                 store.releaseName(name, of: id)
-                _ = filesystem.remove()
                 throw error
             }
             _ = lock
+        } catch {
+            pending.abandon()
+            _ = filesystem.remove()
+            throw error
         }
 
         let exitCode: Int32
         do {
-            try ensureLayerView(prepared)
-            if prepared.choice.driver == .vfs {
-                let code = try UserNamespaceHelper.run(["--root", store.layout.root, "__storage", "assemble", id], mapping: try identity.mapping(.rootless))
-                if code != 0 { throw BurrowError.engine("could not copy the image into the container's root filesystem (vfs driver)") }
-            }
-            let plan = try makePlan(options, prepared, filesystem: filesystem, hostname: hostname, environment: environment, dryRun: false)
-            let child = try Launcher.start(plan, mapping: prepared.mapping)
+            let child = try pending.finish()
             for warning in child.warnings { warn(warning) }
+            // While the container runs: the process that will delete its files.
+            let cleaner = options.remove ? ContainerRemoval(store: store, identity: identity).prepareCleaner(for: filesystem) : nil
             record.state = .running
             record.pid = child.pid
             try? store.writeContainer(record)
             exitCode = try Launcher.wait(child)
+            finish(&record, exitCode: exitCode, remove: options.remove, filesystem: filesystem, cleaner: cleaner)
         } catch {
             let failed = ContainerRunner.exitCode(for: error)
-            finish(&record, exitCode: failed, remove: options.remove, filesystem: filesystem)
+            finish(&record, exitCode: failed, remove: options.remove, filesystem: filesystem, cleaner: nil)
             throw ContainerRunner.userFacing(error, arguments: prepared.arguments)
         }
-        finish(&record, exitCode: exitCode, remove: options.remove, filesystem: filesystem)
         return exitCode
     }
 
@@ -110,11 +134,11 @@ public struct ContainerRunner {
             _ = lock
         }
         let configBytes = try store.imageConfigBytes(imageID)
-        let config: ImageConfiguration
+        let config: ContainerConfiguration
         do {
-            config = try JSONDecoder().decode(ImageConfiguration.self, from: Data(configBytes))
+            config = ContainerConfiguration(configurationDocument: try JSONValue(parsing: configBytes))
         } catch {
-            throw BurrowError.engine("the configuration of image \(options.image) is damaged: remove the image and load it again")
+            throw BurrowError.engine("the configuration of image \(options.image) is damaged (\(error)): remove the image and load it again")
         }
         let mapping = try identity.mapping(options.userNamespace == .keepID ? .keepID : .rootless)
         if mapping.needsHelpers { _ = try HelperPrograms.locate() }
@@ -126,14 +150,14 @@ public struct ContainerRunner {
         let workingDirectory: String
         let userEnvironment: [String]
         do {
-            arguments = try ProcessSpecification.arguments(config: config.config, command: options.command, entrypoint: options.entrypoint)
-            workingDirectory = try ProcessSpecification.workingDirectory(image: config.config?.workingDir, option: options.workingDirectory)
+            arguments = try ProcessSpecification.arguments(config: config, command: options.command, entrypoint: options.entrypoint)
+            workingDirectory = try ProcessSpecification.workingDirectory(image: config.workingDir, option: options.workingDirectory)
             userEnvironment = try ProcessSpecification.userEnvironment(flags: options.environment, files: options.environmentFiles, lookup: environment)
         } catch {
             throw BurrowError.invalidArgument("\(error)")
         }
 
-        var userSpec = options.user ?? config.config?.user ?? ""
+        var userSpec = options.user ?? config.user ?? ""
         if options.userNamespace == .keepID && options.user == nil { userSpec = "\(identity.user.uid):\(identity.user.gid)" }
         let layers = try record.layers.map { diffID -> LayeredFileReader.Layer in
             guard let layer = try store.layerRecord(diffID) else {
@@ -159,6 +183,19 @@ public struct ContainerRunner {
         return Prepared(imageID: imageID, record: record, config: config, mapping: mapping, choice: choice, probe: probe,
                         arguments: arguments, workingDirectory: workingDirectory, userEnvironment: userEnvironment, resolvedUser: resolved,
                         layerView: layerView)
+    }
+
+    /// Joins the standing namespace for a mapping with subordinate ids; false
+    /// when there is none to join (a single id maps itself cheaply) or when
+    /// this process cannot setns (then newuidmap maps a new namespace).
+    private func joinStandingNamespace(_ mapping: UserNamespaceMapping) -> Bool {
+        guard mapping.needsHelpers else { return false }
+        do {
+            try UserNamespaceKeeper.join(mapping: mapping, runtimeDirectory: UserNamespaceKeeper.runtimeDirectory(uid: identity.user.uid))
+            return true
+        } catch {
+            return false
+        }
     }
 
     /// The keep-id copies of the image's layers, made once per user and layer.
@@ -216,9 +253,10 @@ public struct ContainerRunner {
         try FileSystem.writeFile("\(directory)/resolv.conf", Array(resolv.utf8))
     }
 
-    private func finish(_ record: inout ContainerRecord, exitCode: Int32, remove: Bool, filesystem: ContainerFilesystem) {
+    private func finish(_ record: inout ContainerRecord, exitCode: Int32, remove: Bool, filesystem: ContainerFilesystem,
+                        cleaner: ContainerRemoval.Cleaner?) {
         if remove {
-            ContainerRemoval(store: store, identity: identity).remove(record, filesystem: filesystem)
+            ContainerRemoval(store: store, identity: identity).removeSoon(record, filesystem: filesystem, cleaner: cleaner)
             return
         }
         record.state = .exited

@@ -13,12 +13,15 @@ public struct ContainerFilesystem: Sendable {
     public let driver: StorageDriver
     /// Which copy of each layer to read (LayerView).
     public let layerView: String
+    /// Removed when it exits (--rm): its upper layer is never synced to disk.
+    public let ephemeral: Bool
 
-    public init(layout: StoreLayout, id: String, driver: StorageDriver, layerView: String = LayerView.standard) {
+    public init(layout: StoreLayout, id: String, driver: StorageDriver, layerView: String = LayerView.standard, ephemeral: Bool = false) {
         self.layout = layout
         self.id = id
         self.driver = driver
         self.layerView = layerView
+        self.ephemeral = ephemeral
     }
 
     public var directory: String { layout.container(id) }
@@ -47,7 +50,10 @@ public struct ContainerFilesystem: Sendable {
             let relativeContainer = "containers/\(id)"
             var lower = layers.reversed().map { "layers/\($0.encoded)/\(layerView)" }
             if lower.isEmpty { lower = ["\(relativeContainer)/empty"] }
+            // volatile: no syncfs of the whole upper filesystem when a container that
+            // is removed on exit unmounts (podman does the same for --rm).
             let options = "lowerdir=\(lower.joined(separator: ":")),upperdir=\(relativeContainer)/upper,workdir=\(relativeContainer)/work,userxattr"
+                + (ephemeral ? ",volatile" : "")
             guard options.utf8.count < 4000 else {
                 throw BurrowError.unsupported("the image has \(layers.count) layers, more than one overlay mount can name: use --storage-driver vfs")
             }
@@ -76,6 +82,16 @@ public struct ContainerFilesystem: Sendable {
             try copier.copy(from: layout.layerTree(layer, view: layerView), to: rootPath)
         }
     }
+
+    /// Moves the container's files out of sight in one rename, to be
+    /// deleted later (by `purge`, or by the next sweep of the store's tmp/).
+    public func retire() throws -> String {
+        try FileSystem.rename(directory, to: retiredPath)
+        return retiredPath
+    }
+
+    /// Where `retire` moves the container's directory.
+    public var retiredPath: String { "\(layout.staging)/removed-container-\(id.prefix(16))" }
 
     /// Removes the container's files. false when some belong to ids only
     /// the user namespace can delete: the caller retries from inside it.

@@ -1,14 +1,14 @@
 import BurrowArchive
+import BurrowOCI
 import BurrowLaunch
 import BurrowStore
 import BurrowSystem
 import CBurrowSys
-import FoundationEssentials
 import Glibc
 
 /// What the kernel and the store's filesystem allow, found by trying it once
 /// and kept in storage.json until the kernel changes.
-public struct StorageProbe: Codable, Sendable {
+public struct StorageProbe: JSONRecord, Sendable {
     public var kernel: String
     public var filesystem: String
     public var overlay: Bool
@@ -16,19 +16,42 @@ public struct StorageProbe: Codable, Sendable {
     public var whiteouts: WhiteoutFormat
     public var whiteoutDetail: String
 
+    init(kernel: String, filesystem: String, overlay: Bool, overlayDetail: String, whiteouts: WhiteoutFormat, whiteoutDetail: String) {
+        self.kernel = kernel
+        self.filesystem = filesystem
+        self.overlay = overlay
+        self.overlayDetail = overlayDetail
+        self.whiteouts = whiteouts
+        self.whiteoutDetail = whiteoutDetail
+    }
+
+    public init(json: JSONValue) throws(RecordError) {
+        kernel = try json.required("kernel")
+        filesystem = try json.required("filesystem")
+        guard let overlay = json["overlay"]?.bool else { throw .missing("overlay") }
+        self.overlay = overlay
+        overlayDetail = try json.required("overlayDetail")
+        guard let whiteouts = WhiteoutFormat(rawValue: try json.required("whiteouts")) else { throw .missing("whiteouts") }
+        self.whiteouts = whiteouts
+        whiteoutDetail = try json.required("whiteoutDetail")
+    }
+
+    public var json: JSONValue {
+        .object([("kernel", .string(kernel)), ("filesystem", .string(filesystem)), ("overlay", .bool(overlay)),
+                 ("overlayDetail", .string(overlayDetail)), ("whiteouts", .string(whiteouts.rawValue)),
+                 ("whiteoutDetail", .string(whiteoutDetail))])
+    }
+
     /// The cached result, or a fresh probe when there is none for this kernel.
     public static func current(store: Store) -> StorageProbe {
         let kernel = HostSystem.kernelRelease
         let filesystem = HostSystem.filesystemName(magic: HostSystem.filesystemType(of: store.layout.root))
-        if let bytes = try? FileSystem.readFileIfPresent(store.layout.storageFile),
-           let cached = try? JSONDecoder().decode(StorageProbe.self, from: Data(bytes)),
+        if let cached = try? JSONFiles.read(StorageProbe.self, from: store.layout.storageFile),
            cached.kernel == kernel, cached.filesystem == filesystem {
             return cached
         }
         let probe = run(store: store, kernel: kernel, filesystem: filesystem)
-        if let data = try? JSONEncoder().encode(probe) {
-            try? FileSystem.writeAtomically(store.layout.storageFile, Array(data), mode: 0o600)
-        }
+        try? JSONFiles.write(probe, to: store.layout.storageFile)
         return probe
     }
 

@@ -2,7 +2,7 @@ import BurrowOCI
 
 /// An unpacked layer, shared by every image and container above it. Written
 /// last into the staging directory, so a layer directory without it is junk.
-public struct LayerRecord: Codable, Sendable {
+public struct LayerRecord: JSONRecord, Sendable {
     public var diffID: Digest
     public var size: Int64
     public var entries: Int
@@ -16,11 +16,24 @@ public struct LayerRecord: Codable, Sendable {
         self.whiteouts = whiteouts
         self.created = created
     }
+
+    public init(json: JSONValue) throws(RecordError) {
+        diffID = try json.requiredDigest("diffID")
+        size = try json.requiredInt("size")
+        entries = Int(try json.requiredInt("entries"))
+        whiteouts = try json.required("whiteouts")
+        created = try json.required("created")
+    }
+
+    public var json: JSONValue {
+        .object([("diffID", .string(diffID.description)), ("size", .number(size)), ("entries", .number(entries)),
+                 ("whiteouts", .string(whiteouts)), ("created", .string(created))])
+    }
 }
 
 /// An image: its configuration (kept verbatim beside this record, so its
 /// digest stays its id) and its layers, bottom first.
-public struct ImageRecord: Codable, Sendable {
+public struct ImageRecord: JSONRecord, Sendable {
     public var id: Digest
     public var layers: [Digest]
     public var manifestDigest: Digest?
@@ -34,11 +47,24 @@ public struct ImageRecord: Codable, Sendable {
         self.size = size
         self.added = added
     }
+
+    public init(json: JSONValue) throws(RecordError) {
+        id = try json.requiredDigest("id")
+        layers = try json.digests("layers")
+        manifestDigest = json["manifestDigest"]?.string.flatMap(Digest.init)
+        size = try json.requiredInt("size")
+        added = try json.required("added")
+    }
+
+    public var json: JSONValue {
+        .object([("id", .string(id.description)), ("layers", .array(layers.map { .string($0.description) })),
+                 ("manifestDigest", .optional(manifestDigest?.description)), ("size", .number(size)), ("added", .string(added))])
+    }
 }
 
 /// A container as the store keeps it between commands.
-public struct ContainerRecord: Codable, Sendable {
-    public enum State: String, Codable, Sendable { case created, running, exited }
+public struct ContainerRecord: JSONRecord, Sendable {
+    public enum State: String, Sendable { case created, running, exited }
 
     public var id: String
     public var name: String
@@ -67,5 +93,54 @@ public struct ContainerRecord: Codable, Sendable {
         self.state = .created
         self.driver = driver
         self.autoRemove = autoRemove
+    }
+
+    public init(json: JSONValue) throws(RecordError) {
+        id = try json.required("id")
+        name = try json.required("name")
+        imageID = try json.requiredDigest("imageID")
+        imageName = try json.required("imageName")
+        layers = try json.digests("layers")
+        guard let command = json["command"]?.strings else { throw .missing("command") }
+        self.command = command
+        created = try json.required("created")
+        guard let state = State(rawValue: try json.required("state")) else { throw .missing("state") }
+        self.state = state
+        pid = json["pid"]?.int64.map { Int32(truncatingIfNeeded: $0) }
+        exitCode = json["exitCode"]?.int64.map { Int32(truncatingIfNeeded: $0) }
+        finished = json["finished"]?.string
+        driver = try json.required("driver")
+        autoRemove = json["autoRemove"]?.bool ?? false
+        layerView = json["layerView"]?.string
+    }
+
+    public var json: JSONValue {
+        .object([("id", .string(id)), ("name", .string(name)), ("imageID", .string(imageID.description)),
+                 ("imageName", .string(imageName)), ("layers", .array(layers.map { .string($0.description) })),
+                 ("command", .array(command.map { .string($0) })), ("created", .string(created)), ("state", .string(state.rawValue)),
+                 ("pid", pid.map { .number($0) } ?? .null), ("exitCode", exitCode.map { .number($0) } ?? .null),
+                 ("finished", .optional(finished)), ("driver", .string(driver)), ("autoRemove", .bool(autoRemove)),
+                 ("layerView", .optional(layerView))])
+    }
+}
+
+/// The tag table: full reference → image id.
+public struct TagTable: JSONRecord, Sendable {
+    public var tags: [String: Digest]
+
+    public init(_ tags: [String: Digest]) { self.tags = tags }
+
+    public init(json: JSONValue) throws(RecordError) {
+        guard let members = json.members else { throw RecordError("not an object") }
+        var tags: [String: Digest] = [:]
+        for (name, value) in members {
+            guard let text = value.string, let digest = Digest(text) else { throw .missing(name) }
+            tags[name] = digest
+        }
+        self.tags = tags
+    }
+
+    public var json: JSONValue {
+        .object(tags.keys.sorted().map { ($0, .string(tags[$0]!.description)) })
     }
 }

@@ -23,9 +23,13 @@ public final class StagingDirectory {
     }
 
     /// Removes what interrupted commands left: every staging directory whose
-    /// lock no live process holds.
+    /// lock no live process holds, and retired containers (no lock at all)
+    /// whose purge did not finish.
     static func sweep(_ parent: String) {
         guard let names = try? FileSystem.entriesIfPresent(of: parent) else { return }
+        for name in names where !name.hasSuffix(".lock") && !names.contains(name + ".lock") {
+            try? FileSystem.removeTree("\(parent)/\(name)")
+        }
         for name in names where name.hasSuffix(".lock") {
             let lockPath = "\(parent)/\(name)"
             guard let held = try? FileLock.tryExclusive(path: lockPath) else { continue }

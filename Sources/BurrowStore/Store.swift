@@ -40,12 +40,12 @@ public final class Store: @unchecked Sendable {
     // MARK: tags
 
     public func tags() throws -> [String: Digest] {
-        try JSONFiles.read([String: Digest].self, from: layout.tagsFile) ?? [:]
+        try JSONFiles.read(TagTable.self, from: layout.tagsFile)?.tags ?? [:]
     }
 
     /// Call with the store locked exclusively.
     public func writeTags(_ tags: [String: Digest]) throws {
-        try JSONFiles.write(tags, to: layout.tagsFile, durable: true)
+        try JSONFiles.write(TagTable(tags), to: layout.tagsFile, durable: true)
     }
 
     public func references(of id: Digest, in tags: [String: Digest]) -> [ImageReference] {

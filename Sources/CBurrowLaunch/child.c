@@ -15,6 +15,7 @@
 #include <signal.h>
 #include <stdint.h>
 #include <string.h>
+#include <sched.h>
 #include <sys/mount.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
@@ -372,6 +373,13 @@ static void run_steps(const struct decoded_plan *plan)
         case BURROW_OP_LOOPBACK_UP:
             rc = loopback_up();
             break;
+        case BURROW_OP_WAIT_PARENT: {
+            char go = 0;
+            ssize_t got;
+            do { got = read(plan->sync_read, &go, 1); } while (got < 0 && errno == EINTR);
+            if (got != 1) syscall(SYS_exit_group, 125);
+            break;
+        }
         }
         if (rc < 0) fail(plan, i, -rc);
     }
@@ -511,15 +519,20 @@ void child_main(const struct decoded_plan *plan)
 
     if (h->flags & BURROW_PLAN_PDEATHSIG) syscall(SYS_prctl, PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
 
+    /* Made here, while the parent writes the id maps (see parent.c). */
+    int network_error = 0;
+    if ((h->clone_flags & CLONE_NEWNET) && unshare(CLONE_NEWNET) != 0) network_error = errno;
+
     char go = 0;
     ssize_t got;
     do { got = read(plan->sync_read, &go, 1); } while (got < 0 && errno == EINTR);
     if (got != 1) syscall(SYS_exit_group, 125);
-    close(plan->sync_read);
+    if (network_error) fail(plan, BURROW_PHASE_NETWORK, network_error);
 
-    if (h->flags & BURROW_PLAN_STDIN_NULL) {
-        int fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
+    if (h->flags & (BURROW_PLAN_STDIN_NULL | BURROW_PLAN_DETACH_STDIO)) {
+        int fd = open("/dev/null", O_RDWR | O_CLOEXEC);
         if (fd < 0 || dup2(fd, 0) < 0) fail(plan, BURROW_PHASE_STDIN, errno);
+        if ((h->flags & BURROW_PLAN_DETACH_STDIO) && (dup2(fd, 1) < 0 || dup2(fd, 2) < 0)) fail(plan, BURROW_PHASE_STDIN, errno);
         close(fd);
     }
     if ((h->flags & BURROW_PLAN_NEW_SESSION) && setsid() < 0) fail(plan, BURROW_PHASE_SESSION, errno);

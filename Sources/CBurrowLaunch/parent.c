@@ -7,6 +7,8 @@
 #include <fcntl.h>
 #include <linux/sched.h>
 #include <poll.h>
+#include <pthread.h>
+#include <time.h>
 #include <signal.h>
 #include <stdint.h>
 #include <string.h>
@@ -89,13 +91,17 @@ int burrow_launch_start(const uint8_t *plan_bytes, size_t plan_size, struct burr
     int pidfd = -1;
     struct clone_args_v0 args;
     memset(&args, 0, sizeof args);
-    args.flags = plan.header->clone_flags | CLONE_PIDFD;
+    /* A network namespace takes the kernel most of a millisecond to make:
+     * the child makes it itself while this process writes the id maps and
+     * the container's files, instead of clone() making this process wait. */
+    uint64_t flags = plan.header->clone_flags & ~(uint64_t)CLONE_NEWNET;
+    args.flags = flags | CLONE_PIDFD;
     args.pidfd = (uint64_t)(uintptr_t)&pidfd;
     args.exit_signal = SIGCHLD;
     long pid = syscall(SYS_clone3, &args, sizeof args);
     if (pid < 0 && errno == ENOSYS) {
         pidfd = -1;
-        pid = syscall(SYS_clone, (unsigned long)(plan.header->clone_flags | SIGCHLD), NULL, NULL, NULL, NULL);
+        pid = syscall(SYS_clone, (unsigned long)(flags | SIGCHLD), NULL, NULL, NULL, NULL);
     }
     if (pid == 0) child_main(&plan);
     int clone_errno = errno;
@@ -117,12 +123,35 @@ int burrow_launch_start(const uint8_t *plan_bytes, size_t plan_size, struct burr
     return 0;
 }
 
-int burrow_launch_release(struct burrow_child *child)
+/* A child that has already exec'd or died closed its end: the write must
+ * fail with EPIPE, not kill this process with SIGPIPE. */
+static int send_go(struct burrow_child *child)
 {
+    sigset_t pipe_only, before;
+    sigemptyset(&pipe_only);
+    sigaddset(&pipe_only, SIGPIPE);
+    pthread_sigmask(SIG_BLOCK, &pipe_only, &before);
     char go = 1;
     ssize_t n;
     do { n = write(child->sync_fd, &go, 1); } while (n < 0 && errno == EINTR);
     int rc = n == 1 ? 0 : -errno;
+    if (rc == -EPIPE) {
+        struct timespec now = { 0, 0 };
+        sigtimedwait(&pipe_only, NULL, &now);
+    }
+    pthread_sigmask(SIG_SETMASK, &before, NULL);
+    return rc;
+}
+
+int burrow_launch_release(struct burrow_child *child)
+{
+    return send_go(child);
+}
+
+int burrow_launch_continue(struct burrow_child *child)
+{
+    if (child->sync_fd < 0) return 0;
+    int rc = send_go(child);
     close(child->sync_fd);
     child->sync_fd = -1;
     return rc;

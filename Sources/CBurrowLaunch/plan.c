@@ -73,7 +73,7 @@ int plan_decode(const uint8_t *plan, size_t size, struct decoded_plan *out)
             int is_number = (steps[i].op == BURROW_OP_MKDIR && a == 1);
             if (!is_number && arg != 0 && !string_ok(h, arg)) return -EINVAL;
         }
-        if (steps[i].op < BURROW_OP_MAKE_PRIVATE || steps[i].op > BURROW_OP_LOOPBACK_UP) return -EINVAL;
+        if (steps[i].op < BURROW_OP_MAKE_PRIVATE || steps[i].op > BURROW_OP_WAIT_PARENT) return -EINVAL;
     }
 
     out->header = h;

@@ -14,6 +14,7 @@
 #include <sys/sysmacros.h>
 #include <sys/vfs.h>
 #include <sys/xattr.h>
+#include <sched.h>
 #include <unistd.h>
 
 int bsys_openat(int dirfd, const char *path, int flags, unsigned int mode)
@@ -34,6 +35,8 @@ int bsys_renameat2(int olddir, const char *oldpath, int newdir, const char *newp
 
 int bsys_fcntl_int(int fd, int cmd, int arg) { return fcntl(fd, cmd, arg); }
 int bsys_pipe(int fds[2]) { return pipe2(fds, O_CLOEXEC); }
+int bsys_setns_user(int fd) { return (int)syscall(SYS_setns, fd, CLONE_NEWUSER); }
+int bsys_pause(void) { return pause(); }
 int bsys_getrandom(void *buffer, size_t length) { return (int)getrandom(buffer, length, 0); }
 int bsys_ficlone(int dest, int source) { return ioctl(dest, FICLONE, source); }
 

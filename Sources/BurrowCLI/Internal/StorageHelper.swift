@@ -2,12 +2,14 @@ import BurrowArchive
 import BurrowOCI
 import BurrowStorage
 import BurrowStore
+import BurrowLaunch
 import BurrowSystem
+import Glibc
 
 /// `burrow __storage assemble|remove-container ID`: file work that needs the
 /// user namespace, run by burrow itself inside one.
 enum StorageHelper: Command {
-    static let spec = CommandSpec("__storage", arguments: "assemble|remove-container ID | shift UID GID LAYER...",
+    static let spec = CommandSpec("__storage", arguments: "assemble ID VIEW LAYER... | remove-container ID | shift UID GID LAYER... | purge PATH",
                                   summary: "Internal: storage work inside the user namespace", minimumPositionals: 2, hidden: true)
 
     static func run(_ arguments: ParsedArguments, _ context: Context) throws -> Int32 {
@@ -23,14 +25,20 @@ enum StorageHelper: Command {
             }
             return 0
         }
+        if arguments.positionals[0] == "purge" {
+            return try purge(arguments.positionals[1], store: store, context: context)
+        }
         let id = arguments.positionals[1]
         guard Hex.isLowercaseHex(Substring(id)), id.count == 64 else { throw BurrowError.invalidArgument("bad container id \(id)") }
         switch arguments.positionals[0] {
         case "assemble":
-            guard let record = try store.container(id) else { throw BurrowError.notFound("no such container: \(id)") }
-            let filesystem = ContainerFilesystem(layout: store.layout, id: id, driver: .vfs,
-                                                 layerView: record.layerView ?? LayerView.standard)
-            try filesystem.assemble(layers: record.layers) { layer in
+            let rest = Array(arguments.positionals.dropFirst(2))
+            guard let view = rest.first, view == LayerView.standard || view.hasPrefix("keep-id-") else {
+                throw BurrowError.invalidArgument("usage: __storage assemble ID VIEW LAYER...")
+            }
+            let layers = rest.dropFirst().compactMap(Digest.init)
+            let filesystem = ContainerFilesystem(layout: store.layout, id: id, driver: .vfs, layerView: view)
+            try filesystem.assemble(layers: layers) { layer in
                 (try? store.layerRecord(layer)).flatMap { WhiteoutFormat(rawValue: $0?.whiteouts ?? "") } ?? .overlay
             }
         case "remove-container":
@@ -39,5 +47,19 @@ enum StorageHelper: Command {
             throw BurrowError.invalidArgument("unknown storage operation \(arguments.positionals[0])")
         }
         return 0
+    }
+
+    /// Deletes a retired container directory under the store's tmp/; files
+    /// of subordinate ids are deleted from inside the user namespace.
+    static func purge(_ path: String, store: Store, context: Context) throws -> Int32 {
+        guard path.hasPrefix(store.layout.staging + "/"), !path.dropFirst(store.layout.staging.count + 1).contains("/") else {
+            throw BurrowError.invalidArgument("purge only removes entries of \(store.layout.staging)")
+        }
+        do {
+            try FileSystem.removeTree(path)
+            return 0
+        } catch let error as SystemError where (error.errno == EPERM || error.errno == EACCES) && !UserNamespaceHelper.isInside {
+            return try context.reenterUserNamespace() ?? 0
+        }
     }
 }

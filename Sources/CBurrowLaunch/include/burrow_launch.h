@@ -67,6 +67,7 @@ struct burrow_plan_rlimit {
 #define BURROW_PLAN_SET_CAPS      0x0040u /* apply the five capability sets */
 #define BURROW_PLAN_PDEATHSIG     0x0080u /* SIGKILL when the launching thread dies */
 #define BURROW_PLAN_CLOSE_FDS     0x0100u /* every fd above 2 is closed at exec */
+#define BURROW_PLAN_DETACH_STDIO  0x0200u /* stdin, stdout and stderr all from /dev/null */
 
 /* Operations, executed in order by the child. "in root" paths are resolved
  * inside the root set by BURROW_OP_SET_ROOT (openat2 RESOLVE_IN_ROOT), so a
@@ -85,6 +86,7 @@ enum burrow_op {
     BURROW_OP_HOSTNAME = 11,    /* arg0 */
     BURROW_OP_REMOUNT_ROOT_RO = 12,
     BURROW_OP_LOOPBACK_UP = 13, /* bring up "lo" in the new network namespace */
+    BURROW_OP_WAIT_PARENT = 14, /* wait for burrow_launch_continue: the parent's files are ready */
 };
 
 /* Step flags. */
@@ -112,6 +114,7 @@ enum burrow_op {
 #define BURROW_PHASE_SECCOMP     (BURROW_PHASE_BASE + 13)
 #define BURROW_PHASE_EXEC        (BURROW_PHASE_BASE + 14)
 #define BURROW_PHASE_PDEATHSIG   (BURROW_PHASE_BASE + 15)
+#define BURROW_PHASE_NETWORK     (BURROW_PHASE_BASE + 16)
 
 /* What the child writes on the report pipe. EOF without a fatal record
  * means the exec happened (or, without BURROW_PLAN_EXEC, the steps ran). */
@@ -140,11 +143,22 @@ int burrow_launch_start(const uint8_t *plan, size_t plan_size, struct burrow_chi
 /* Lets the child go on (the parent has written its id maps). */
 int burrow_launch_release(struct burrow_child *child);
 
+/* Lets the child past its BURROW_OP_WAIT_PARENT step, and closes the
+ * channel: a child still waiting at that step when the parent is gone exits. */
+int burrow_launch_continue(struct burrow_child *child);
+
 /* Waits for the child, forwarding the signals the caller receives, and
  * restores the signal mask. Returns 0 and the wait status, or -errno. */
 int burrow_wait_forwarding(int pid, int pidfd, int *wait_status);
 
 /* Blocks the forwarded signals now (burrow_launch_start does this itself). */
 void burrow_block_forwarded_signals(void);
+
+/* Starts a process, in a session of its own, that deletes the directory
+ * tree at `path` once the returned descriptor is closed (or its caller
+ * dies), or exits without deleting if a byte is written to it first. Where
+ * files refuse (they belong to subordinate ids), it execs `fallback` with
+ * `fallback_argv` instead. Returns the descriptor, or -errno. */
+int burrow_cleaner_start(const char *path, const char *fallback, char *const fallback_argv[]);
 
 #endif

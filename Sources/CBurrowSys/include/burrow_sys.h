@@ -24,6 +24,8 @@ int bsys_openat2(int dirfd, const char *path, uint64_t flags, uint64_t mode, uin
 int bsys_renameat2(int olddir, const char *oldpath, int newdir, const char *newpath, unsigned int flags);
 int bsys_fcntl_int(int fd, int cmd, int arg);
 int bsys_pipe(int fds[2]);
+int bsys_setns_user(int fd);
+int bsys_pause(void);
 int bsys_getrandom(void *buffer, size_t length);
 int bsys_ficlone(int dest, int source);
 long bsys_copy_file_range(int in, int out, size_t length);
