@@ -10,11 +10,22 @@
 # configuration burrow is built for; measuring as root would hide the costs
 # (newuidmap, user namespaces) that matter.
 #
+# With subordinate ids, burrow's containers join a standing user namespace
+# that a sleeping `burrow __keeper` holds (newuidmap runs once, when it is
+# made). Two rows show both sides: "burrow" reuses the namespace, as every
+# start but the first does; "burrow-cold" removes it before each run, so
+# newuidmap and newgidmap are timed too.
+#
 # Usage: bench/start.sh [--burrow PATH] [--runs N] [--warmup N] [--image FILE]
 #                       [--quiet] [--both-users]
 #   env:  BURROW, BENCH_RUNS (50), BENCH_WARMUP (5), BENCH_IMAGE,
 #         BENCH_USER (the user to become when started as root),
-#         BENCH_USERS (for --both-users; default "bsub bnosub")
+#         BENCH_USERS (for --both-users; default "burrow-sub burrow-nosub",
+#         created when missing, as scripts/test.sh creates them)
+#
+# Started as root, it also installs what it needs from Debian and, on a host
+# with hybrid cgroups whose v2 hierarchy holds controllers (crun refuses to
+# start there), binds those controllers to v1 hierarchies instead, and says so.
 #
 # Nothing is fetched from the network: every tool gets the image from the local
 # oci-archive. Scratch state lives under /tmp/burrow-bench-$USER-XXXX and is
@@ -28,11 +39,11 @@ REPO=$(cd "$(dirname "$SCRIPT")/.." && pwd)
 BURROW=${BURROW:-$REPO/.build/release/burrow}
 RUNS=${BENCH_RUNS:-50}
 WARMUP=${BENCH_WARMUP:-5}
-IMAGE=${BENCH_IMAGE:-/work/shared/images/busybox.oci.tar}
+IMAGE=${BENCH_IMAGE:-$REPO/../shared/images/busybox.oci.tar}
 BOTH_USERS=0
 QUIET=0
 RSS_RUNS=5                       # burrow runs for the peak-RSS figure
-TOOLS=(floor burrow bwrap crun podman)
+TOOLS=(floor burrow burrow-cold bwrap crun podman)
 # Safe PATH for the re-run as another user: root's PATH may point into /root
 # (pyenv shims and the like), which the user cannot search.
 SANE_PATH=/usr/local/bin:/usr/bin:/bin:/usr/local/sbin:/usr/sbin:/sbin
@@ -88,11 +99,30 @@ run_as() {
         bash "$SCRIPT" "${args[@]}")
 }
 
+# crun refuses a hybrid cgroup host whose v2 hierarchy has controllers:
+# give each of them a v1 hierarchy, which takes it out of v2.
+fix_hybrid_cgroups() {
+    local unified=/sys/fs/cgroup/unified controller
+    [[ -r $unified/cgroup.controllers ]] || return 0
+    for controller in $(<"$unified/cgroup.controllers"); do
+        mkdir -p "/sys/fs/cgroup/$controller"
+        if mount -t cgroup -o "$controller" cgroup "/sys/fs/cgroup/$controller" 2>/dev/null; then
+            echo "note: bound the cgroup controller $controller to a v1 hierarchy (crun refuses hybrid hosts with v2 controllers)"
+        fi
+    done
+}
+
 main_root() {
+    # shellcheck source=../scripts/common.sh
+    source "$REPO/scripts/common.sh"
+    install_packages $RUN_PACKAGES $BENCH_PACKAGES
     command -v runuser >/dev/null || die "runuser (util-linux) is needed to switch users"
+    fix_hybrid_cgroups
     if ((BOTH_USERS)); then
         local user rc=0
-        for user in ${BENCH_USERS:-bsub bnosub}; do
+        id burrow-sub >/dev/null 2>&1 || ensure_user burrow-sub 65536
+        id burrow-nosub >/dev/null 2>&1 || ensure_user burrow-nosub 0
+        for user in ${BENCH_USERS:-burrow-sub burrow-nosub}; do
             echo "######## as $user ########"
             run_as "$user" || { rc=$?; echo "start.sh: the run as $user failed (exit $rc)" >&2; }
             echo
@@ -100,7 +130,7 @@ main_root() {
         return "$rc"
     fi
     [[ -n ${BENCH_USER:-} ]] || die "refusing to run as root: rootless engines must be measured as an
-unprivileged user. Set BENCH_USER=<user> (e.g. BENCH_USER=bsub) or pass --both-users."
+unprivileged user. Set BENCH_USER=<user> (e.g. BENCH_USER=burrow-sub) or pass --both-users."
     run_as "$BENCH_USER"
 }
 
@@ -159,6 +189,9 @@ cleanup() {
     if [[ -x $BURROW && -d $SCRATCH/burrow ]]; then
         "$BURROW" rmi -f busybox >/dev/null 2>&1
     fi
+    # burrow's namespace keeper for this run (its pid file is in our private
+    # XDG_RUNTIME_DIR).
+    bash "$SCRATCH/stop-keeper.sh" 2>/dev/null
     if ((${#PODMAN[@]})); then
         # The store holds files owned by subordinate ids; only podman's user
         # namespace can remove them.
@@ -216,6 +249,17 @@ setup_burrow() {
         return
     fi
     CMD[burrow]=$(cmdline "$BURROW" run --rm busybox true)
+}
+
+# The same, without a standing user namespace: stop-keeper.sh runs before
+# each timed run (hyperfine --prepare), so every start maps a new namespace.
+setup_burrow-cold() {
+    [[ -n ${SKIP[burrow]:-} ]] && { SKIP[burrow-cold]=${SKIP[burrow]}; return; }
+    if [[ -z $(subid_range /etc/subuid) ]]; then
+        SKIP[burrow-cold]="no subordinate ids: every start maps the user's own id directly, as the row above"
+        return
+    fi
+    CMD[burrow-cold]=${CMD[burrow]}
 }
 
 setup_bwrap() {
@@ -331,7 +375,7 @@ print_table() {
 }
 
 main_user() {
-    ((BOTH_USERS)) && die "--both-users switches between bsub and bnosub, so it must be started as root"
+    ((BOTH_USERS)) && die "--both-users switches between two test users, so it must be started as root"
     command -v hyperfine >/dev/null || die "hyperfine is not installed"
     command -v jq >/dev/null || die "jq is not installed"
     [[ -r $IMAGE ]] || die "cannot read the image $IMAGE"
@@ -346,6 +390,14 @@ main_user() {
 
     print_header
     extract_rootfs
+    cat >"$SCRATCH/stop-keeper.sh" <<EOF
+for f in "$XDG_RUNTIME_DIR"/burrow/userns-*.pid; do
+    [ -r "\$f" ] || continue
+    read -r pid start <"\$f"
+    kill "\$pid" 2>/dev/null && while kill -0 "\$pid" 2>/dev/null; do sleep 0.001; done
+    rm -f "\$f"
+done
+EOF
 
     local tool names=() cmds=()
     for tool in "${TOOLS[@]}"; do
@@ -367,7 +419,15 @@ main_user() {
     # hyperfine -N pairs the i-th -n with the i-th command.
     local hf=(hyperfine -N "${style[@]}" --runs "$RUNS" --warmup "$WARMUP" --export-json "$json")
     local i
-    for ((i = 0; i < ${#cmds[@]}; i++)); do hf+=("${names[2 * i]}" "${names[2 * i + 1]}"); done
+    for ((i = 0; i < ${#cmds[@]}; i++)); do
+        hf+=("${names[2 * i]}" "${names[2 * i + 1]}")
+        # One --prepare per command: only the cold row stops the keeper.
+        if [[ ${names[2 * i + 1]} == burrow-cold ]]; then
+            hf+=(--prepare "$(cmdline bash "$SCRATCH/stop-keeper.sh")")
+        else
+            hf+=(--prepare true)
+        fi
+    done
     "${hf[@]}" "${cmds[@]}"
     echo
 

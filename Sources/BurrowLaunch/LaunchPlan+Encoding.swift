@@ -9,7 +9,7 @@ extension LaunchPlan {
 
     enum Op: UInt32 {
         case makePrivate = 1, changeDirectory, mount, setRoot, makeDirectory, symlink, mask, readOnly,
-             pseudoFilesystem, pivotRoot, hostname, remountRootReadOnly, loopbackUp, waitForParent
+             pseudoFilesystem, pivotRoot, hostname, remountRootReadOnly, loopbackUp, writeFile, unlink
     }
 
     struct StepFlags: OptionSet {
@@ -20,6 +20,7 @@ extension LaunchPlan {
         static let optional = StepFlags(rawValue: 0x8)
         static let readOnly = StepFlags(rawValue: 0x10)
         static let recursive = StepFlags(rawValue: 0x20)
+        static let sourceInRoot = StepFlags(rawValue: 0x40)
     }
 
     struct PlanFlags: OptionSet {
@@ -88,6 +89,13 @@ extension LaunchPlan {
                 if optional { flags.insert(.optional) }
                 if readOnly { flags.insert(.readOnly) }
                 if recursive { flags.insert(.recursive) }
+            case let .bindInRoot(source, target, create):
+                op = .mount
+                args = [strings.add(source), strings.add(target), 0, 0]
+                mountFlags = MountFlags.bind.rawValue
+                flags = [.targetInRoot, .sourceInRoot]
+                if create == .directory { flags.insert(.createDirectory) }
+                if create == .file { flags.insert(.createFile) }
             case .setRoot(let path):
                 op = .setRoot
                 args[0] = strings.add(path)
@@ -120,8 +128,14 @@ extension LaunchPlan {
                 op = .remountRootReadOnly
             case .loopbackUp:
                 op = .loopbackUp
-            case .waitForParent:
-                op = .waitForParent
+            case let .writeFile(path, contents, mode):
+                op = .writeFile
+                args[0] = strings.add(path)
+                args[1] = strings.add(contents)
+                args[2] = mode
+            case .unlink(let path):
+                op = .unlink
+                args[0] = strings.add(path)
             }
             stepBytes.append(u32: op.rawValue)
             stepBytes.append(u32: flags.rawValue)

@@ -14,6 +14,8 @@ public struct LaunchPlan: Sendable, Equatable {
         case changeDirectory(String)
         case mount(source: String?, target: String, type: String?, data: String?, flags: MountFlags,
                    inRoot: Bool, create: Create, optional: Bool, readOnly: Bool, recursive: Bool)
+        /// Binds a path of the root onto another (both resolved inside it).
+        case bindInRoot(source: String, target: String, create: LaunchPlan.Create)
         case setRoot(String)
         case makeDirectory(String, mode: UInt32)
         case symlink(text: String, path: String)
@@ -24,8 +26,9 @@ public struct LaunchPlan: Sendable, Equatable {
         case hostname(String)
         case remountRootReadOnly
         case loopbackUp
-        /// Waits until the parent says the files it writes meanwhile are ready.
-        case waitForParent
+        /// A new file in the root with these contents.
+        case writeFile(String, contents: String, mode: UInt32)
+        case unlink(String)
     }
 
     public struct Step: Sendable, Equatable {

@@ -35,8 +35,8 @@ public enum Launcher {
             return try finish()
         }
 
-        /// Writes the id maps and lets the child begin its steps; it stops
-        /// at a `waitForParent` step until `finish`.
+        /// Writes the id maps and lets the child run its steps, while the
+        /// caller goes on with its own work until `finish`.
         public func start(mapping: UserNamespaceMapping?) throws {
             precondition(!settled && !started)
             started = true
@@ -51,12 +51,10 @@ public enum Launcher {
             burrow_launch_release(&child)
         }
 
-        /// Lets the child past its `waitForParent` step and returns once it
-        /// has exec'd; throws the first step that failed.
+        /// Returns once the child has exec'd; throws the first step that failed.
         public func finish() throws -> Child {
             precondition(started && !settled)
             settled = true
-            burrow_launch_continue(&child)
             var warnings: [String] = []
             var report = burrow_report()
             while true {

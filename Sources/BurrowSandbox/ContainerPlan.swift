@@ -6,8 +6,8 @@ import BurrowLaunch
 public struct ContainerPlan {
     public struct Input: Sendable {
         public var rootfsSteps: [LaunchPlan.Step]
-        /// Holds the generated hosts, hostname and resolv.conf.
-        public var containerDirectory: String
+        /// The contents of the container's /etc/hosts, /etc/hostname and /etc/resolv.conf.
+        public var etcFiles: [(name: String, contents: String)]
         public var hostname: String
         public var network: RunOptions.Network
         public var arguments: [String]
@@ -22,11 +22,11 @@ public struct ContainerPlan {
         public var ttyGroup: UInt32?
         public var interactive: Bool
 
-        public init(rootfsSteps: [LaunchPlan.Step], containerDirectory: String, hostname: String, network: RunOptions.Network,
+        public init(rootfsSteps: [LaunchPlan.Step], etcFiles: [(name: String, contents: String)], hostname: String, network: RunOptions.Network,
                     arguments: [String], environment: [String], workingDirectory: String, uid: UInt32, gid: UInt32,
                     additionalGroups: [UInt32], canSetGroups: Bool, ttyGroup: UInt32?, interactive: Bool) {
             self.rootfsSteps = rootfsSteps
-            self.containerDirectory = containerDirectory
+            self.etcFiles = etcFiles
             self.hostname = hostname
             self.network = network
             self.arguments = arguments
@@ -83,10 +83,14 @@ public struct ContainerPlan {
         } else {
             plan.add(.pseudoFilesystem(type: "sysfs", path: "/sys", hostFallback: "/sys", readOnly: true), "mount sysfs on /sys")
         }
-        // The parent writes these files while the steps above run.
-        plan.add(.waitForParent, "wait for the container's files")
-        for file in ["hosts", "hostname", "resolv.conf"] {
-            mount("\(input.containerDirectory)/\(file)", "/etc/\(file)", nil, nil, [.bind], create: .file, "bind /etc/\(file)")
+        // Written to the container's own /dev tmpfs, bound into /etc, and
+        // unlinked from /dev again: no disk holds them, the container sees
+        // them only in /etc.
+        for (name, contents) in input.etcFiles {
+            let scratch = "/dev/.burrow-\(name)"
+            plan.add(.writeFile(scratch, contents: contents, mode: 0o644), "write /etc/\(name)")
+            plan.add(.bindInRoot(source: scratch, target: "/etc/\(name)", create: .file), "bind /etc/\(name)")
+            plan.add(.unlink(scratch), "tidy /dev after /etc/\(name)")
         }
         plan.add(.makeDirectory(input.workingDirectory, mode: 0o755), "create the working directory \(input.workingDirectory)")
         for path in maskedPaths { plan.add(.mask(path), "mask \(path)") }

@@ -90,8 +90,9 @@ public struct ContainerRunner {
             let lock = try store.lock(.shared)
             guard store.imageExists(prepared.imageID) else { throw BurrowError.notFound("image \(options.image) was removed while the container was being created") }
             try store.reserveName(name, for: id)
+            record.state = .running
+            record.pid = pending.pid
             do {
-                try writeEtcFiles(directory: filesystem.directory, hostname: hostname, network: options.network)
                 try store.writeContainer(record)
             } catch {
                 store.releaseName(name, of: id)
@@ -110,9 +111,6 @@ public struct ContainerRunner {
             for warning in child.warnings { warn(warning) }
             // While the container runs: the process that will delete its files.
             let cleaner = options.remove ? ContainerRemoval(store: store, identity: identity).prepareCleaner(for: filesystem) : nil
-            record.state = .running
-            record.pid = child.pid
-            try? store.writeContainer(record)
             exitCode = try Launcher.wait(child)
             finish(&record, exitCode: exitCode, remove: options.remove, filesystem: filesystem, cleaner: cleaner)
         } catch {
@@ -223,34 +221,13 @@ public struct ContainerRunner {
                   environment: [String], dryRun: Bool) throws -> LaunchPlan {
         let rootfsSteps = try filesystem.mountSteps(layers: prepared.record.layers)
         let input = ContainerPlan.Input(
-            rootfsSteps: rootfsSteps, containerDirectory: filesystem.directory, hostname: hostname, network: options.network,
+            rootfsSteps: rootfsSteps, etcFiles: EtcFiles.contents(hostname: hostname, network: options.network), hostname: hostname,
+            network: options.network,
             arguments: prepared.arguments, environment: environment, workingDirectory: prepared.workingDirectory,
             uid: prepared.resolvedUser.uid, gid: prepared.resolvedUser.gid, additionalGroups: prepared.resolvedUser.additionalGroups,
             canSetGroups: prepared.mapping.needsHelpers, ttyGroup: prepared.mapping.mapsGID(5) ? 5 : nil,
             interactive: options.interactive)
         return ContainerPlan.make(input)
-    }
-
-    private func writeEtcFiles(directory: String, hostname: String, network: RunOptions.Network) throws {
-        let hosts: String
-        if network == .host, let host = try? FileSystem.readText("/etc/hosts") {
-            hosts = host
-        } else {
-            hosts = """
-            127.0.0.1\tlocalhost
-            ::1\tlocalhost ip6-localhost ip6-loopback
-            fe00::0\tip6-localnet
-            ff00::0\tip6-mcastprefix
-            ff02::1\tip6-allnodes
-            ff02::2\tip6-allrouters
-            127.0.1.1\t\(hostname)
-
-            """
-        }
-        try FileSystem.writeFile("\(directory)/hosts", Array(hosts.utf8))
-        try FileSystem.writeFile("\(directory)/hostname", Array("\(hostname)\n".utf8))
-        let resolv = EtcFiles.resolvConf(host: (try? FileSystem.readText("/etc/resolv.conf")) ?? "", network: network)
-        try FileSystem.writeFile("\(directory)/resolv.conf", Array(resolv.utf8))
     }
 
     private func finish(_ record: inout ContainerRecord, exitCode: Int32, remove: Bool, filesystem: ContainerFilesystem,

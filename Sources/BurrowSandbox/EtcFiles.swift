@@ -1,5 +1,28 @@
+import BurrowSystem
+
 /// The files every container gets in /etc.
 enum EtcFiles {
+    /// /etc/hosts, /etc/hostname and /etc/resolv.conf, as Docker writes them.
+    static func contents(hostname: String, network: RunOptions.Network) -> [(name: String, contents: String)] {
+        let hosts: String
+        if network == .host, let host = try? FileSystem.readText("/etc/hosts") {
+            hosts = host
+        } else {
+            hosts = """
+            127.0.0.1\tlocalhost
+            ::1\tlocalhost ip6-localhost ip6-loopback
+            fe00::0\tip6-localnet
+            ff00::0\tip6-mcastprefix
+            ff02::1\tip6-allnodes
+            ff02::2\tip6-allrouters
+            127.0.1.1\t\(hostname)
+
+            """
+        }
+        let resolv = resolvConf(host: (try? FileSystem.readText("/etc/resolv.conf")) ?? "", network: network)
+        return [("hosts", hosts), ("hostname", "\(hostname)\n"), ("resolv.conf", resolv)]
+    }
+
     /// The host's resolv.conf; without the host's network, nameservers on
     /// the host's loopback cannot be reached from the container, so they go.
     static func resolvConf(host: String, network: RunOptions.Network) -> String {

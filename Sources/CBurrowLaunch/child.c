@@ -170,6 +170,9 @@ static int make_readonly(int root, const char *path, int in_root, int recursive)
     return e;
 }
 
+static int step_mount_to(int root, const struct decoded_plan *plan, const struct burrow_plan_step *s,
+                         const char *source, const char *target, const char *fstype, const char *data, int in_root);
+
 static int step_mount(int root, const struct decoded_plan *plan, const struct burrow_plan_step *s)
 {
     const char *source = plan_string(plan, s->arg[0]);
@@ -182,6 +185,23 @@ static int step_mount(int root, const struct decoded_plan *plan, const struct bu
         struct stat st;
         if (stat(source, &st) != 0) return 0;
     }
+    char source_path[64];
+    int source_fd = -1;
+    if (s->flags & BURROW_STEP_SOURCE_IN_ROOT) {
+        source_fd = open_in_root(root, source, O_PATH);
+        if (source_fd < 0) return source_fd;
+        fd_path(source_path, source_fd);
+        source = source_path;
+    }
+    int rc = step_mount_to(root, plan, s, source, target, fstype, data, in_root);
+    if (source_fd >= 0) close(source_fd);
+    return rc;
+}
+
+static int step_mount_to(int root, const struct decoded_plan *plan, const struct burrow_plan_step *s,
+                         const char *source, const char *target, const char *fstype, const char *data, int in_root)
+{
+    (void)plan;
     int rc;
     if (in_root) {
         int fd;
@@ -285,6 +305,58 @@ static int step_symlink(int root, const char *text, const char *path)
     return e;
 }
 
+/* The parent directory of `path` inside the root, and the last component. */
+static int open_parent(int root, const char *path, const char **name)
+{
+    const char *slash = strrchr(path, '/');
+    if (slash == NULL) {
+        *name = path;
+        return open_in_root(root, "/", O_PATH | O_DIRECTORY);
+    }
+    char parent[PATH_BUF];
+    size_t n = (size_t)(slash - path);
+    if (n >= PATH_BUF) return -ENAMETOOLONG;
+    memcpy(parent, path, n);
+    parent[n] = 0;
+    *name = slash + 1;
+    return open_in_root(root, n == 0 ? "/" : parent, O_PATH | O_DIRECTORY);
+}
+
+/* Files the container gets that no disk has to hold (/etc/hosts and the
+ * like): written to a tmpfs of the container's own. */
+static int step_write_file(int root, const char *path, const char *contents, mode_t mode)
+{
+    const char *name;
+    int parent = open_parent(root, path, &name);
+    if (parent < 0) return parent;
+    int fd = openat(parent, name, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, mode);
+    int e = fd < 0 ? -errno : 0;
+    close(parent);
+    if (fd < 0) return e;
+    size_t length = contents ? strlen(contents) : 0, done = 0;
+    while (done < length) {
+        ssize_t n = write(fd, contents + done, length - done);
+        if (n < 0) {
+            if (errno == EINTR) continue;
+            e = -errno;
+            break;
+        }
+        done += (size_t)n;
+    }
+    close(fd);
+    return e;
+}
+
+static int step_unlink(int root, const char *path)
+{
+    const char *name;
+    int parent = open_parent(root, path, &name);
+    if (parent < 0) return parent;
+    int rc = unlinkat(parent, name, 0) == 0 ? 0 : -errno;
+    close(parent);
+    return rc;
+}
+
 static int step_pivot(int root)
 {
     if (fchdir(root) != 0) return -errno;
@@ -373,13 +445,12 @@ static void run_steps(const struct decoded_plan *plan)
         case BURROW_OP_LOOPBACK_UP:
             rc = loopback_up();
             break;
-        case BURROW_OP_WAIT_PARENT: {
-            char go = 0;
-            ssize_t got;
-            do { got = read(plan->sync_read, &go, 1); } while (got < 0 && errno == EINTR);
-            if (got != 1) syscall(SYS_exit_group, 125);
+        case BURROW_OP_WRITE_FILE:
+            rc = step_write_file(root, a0, plan_string(plan, s->arg[1]), (mode_t)s->arg[2]);
             break;
-        }
+        case BURROW_OP_UNLINK:
+            rc = step_unlink(root, a0);
+            break;
         }
         if (rc < 0) fail(plan, i, -rc);
     }

@@ -145,12 +145,6 @@ static int send_go(struct burrow_child *child)
 
 int burrow_launch_release(struct burrow_child *child)
 {
-    return send_go(child);
-}
-
-int burrow_launch_continue(struct burrow_child *child)
-{
-    if (child->sync_fd < 0) return 0;
     int rc = send_go(child);
     close(child->sync_fd);
     child->sync_fd = -1;

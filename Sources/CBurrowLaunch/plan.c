@@ -70,10 +70,10 @@ int plan_decode(const uint8_t *plan, size_t size, struct decoded_plan *out)
     for (uint32_t i = 0; i < h->step_count; i++) {
         for (int a = 0; a < 4; a++) {
             uint32_t arg = steps[i].arg[a];
-            int is_number = (steps[i].op == BURROW_OP_MKDIR && a == 1);
+            int is_number = (steps[i].op == BURROW_OP_MKDIR && a == 1) || (steps[i].op == BURROW_OP_WRITE_FILE && a == 2);
             if (!is_number && arg != 0 && !string_ok(h, arg)) return -EINVAL;
         }
-        if (steps[i].op < BURROW_OP_MAKE_PRIVATE || steps[i].op > BURROW_OP_WAIT_PARENT) return -EINVAL;
+        if (steps[i].op < BURROW_OP_MAKE_PRIVATE || steps[i].op > BURROW_OP_UNLINK) return -EINVAL;
     }
 
     out->header = h;

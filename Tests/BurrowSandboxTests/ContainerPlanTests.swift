@@ -5,7 +5,8 @@ import Testing
 struct ContainerPlanTests {
     func input(network: RunOptions.Network = .none, uid: UInt32 = 0, canSetGroups: Bool = true, ttyGroup: UInt32? = 5) -> ContainerPlan.Input {
         ContainerPlan.Input(rootfsSteps: [LaunchPlan.Step(.setRoot("/store/c/merged"), label: "open the root filesystem")],
-                            containerDirectory: "/store/c", hostname: "abc", network: network, arguments: ["true"],
+                            etcFiles: [("hosts", "127.0.0.1 localhost\n"), ("hostname", "abc\n"), ("resolv.conf", "")],
+                            hostname: "abc", network: network, arguments: ["true"],
                             environment: ["PATH=/bin", "HOME=/root"], workingDirectory: "/work", uid: uid, gid: uid,
                             additionalGroups: [10], canSetGroups: canSetGroups, ttyGroup: ttyGroup, interactive: false)
     }
@@ -37,6 +38,10 @@ struct ContainerPlanTests {
         #expect(index("mount proc on /proc") < index("mask /proc/kcore"))
         #expect(index("mount tmpfs on /dev") < index("bind /dev/null"))
         #expect(index("bind /etc/resolv.conf") < index("pivot_root into the root filesystem"))
+        // The /etc files are written to the container's /dev tmpfs, bound, and unlinked there.
+        #expect(index("mount tmpfs on /dev") < index("write /etc/hosts"))
+        #expect(index("write /etc/hosts") < index("bind /etc/hosts"))
+        #expect(index("bind /etc/hosts") < index("tidy /dev after /etc/hosts"))
         #expect(index("make /proc/sys read-only") < index("pivot_root into the root filesystem"))
         #expect(index("pivot_root into the root filesystem") < index("set the hostname abc"))
     }

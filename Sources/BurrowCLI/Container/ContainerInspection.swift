@@ -5,7 +5,7 @@ struct ContainerInspection: Encodable {
     let record: ContainerRecord
     let layout: StoreLayout
 
-    enum Keys: String, CodingKey { case Id, Created, Path, Args, State, Image, Name, Driver, HostnamePath, HostsPath, ResolvConfPath }
+    enum Keys: String, CodingKey { case Id, Created, Path, Args, State, Image, Name, Driver }
     enum StateKeys: String, CodingKey { case Status, Running, Pid, ExitCode, FinishedAt }
 
     func encode(to encoder: Encoder) throws {
@@ -23,8 +23,5 @@ struct ContainerInspection: Encodable {
         try c.encode(record.imageID.description, forKey: .Image)
         try c.encode("/" + record.name, forKey: .Name)
         try c.encode(record.driver, forKey: .Driver)
-        try c.encode(layout.container(record.id) + "/hostname", forKey: .HostnamePath)
-        try c.encode(layout.container(record.id) + "/hosts", forKey: .HostsPath)
-        try c.encode(layout.container(record.id) + "/resolv.conf", forKey: .ResolvConfPath)
     }
 }

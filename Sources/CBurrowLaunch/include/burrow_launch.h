@@ -86,7 +86,8 @@ enum burrow_op {
     BURROW_OP_HOSTNAME = 11,    /* arg0 */
     BURROW_OP_REMOUNT_ROOT_RO = 12,
     BURROW_OP_LOOPBACK_UP = 13, /* bring up "lo" in the new network namespace */
-    BURROW_OP_WAIT_PARENT = 14, /* wait for burrow_launch_continue: the parent's files are ready */
+    BURROW_OP_WRITE_FILE = 14,  /* arg0: path in root, arg1: contents, arg2: mode; a new file */
+    BURROW_OP_UNLINK = 15,      /* arg0: path in root */
 };
 
 /* Step flags. */
@@ -96,6 +97,7 @@ enum burrow_op {
 #define BURROW_STEP_OPTIONAL            0x0008u /* a missing source or target skips the step */
 #define BURROW_STEP_READONLY            0x0010u /* after a bind mount, make it read-only */
 #define BURROW_STEP_RECURSIVE           0x0020u /* read-only applies to every mount below too */
+#define BURROW_STEP_SOURCE_IN_ROOT      0x0040u /* a bind's source is a path in root too */
 
 /* Steps after the table: reported in the same field as a step index. */
 #define BURROW_PHASE_BASE        0x10000u
@@ -143,9 +145,6 @@ int burrow_launch_start(const uint8_t *plan, size_t plan_size, struct burrow_chi
 /* Lets the child go on (the parent has written its id maps). */
 int burrow_launch_release(struct burrow_child *child);
 
-/* Lets the child past its BURROW_OP_WAIT_PARENT step, and closes the
- * channel: a child still waiting at that step when the parent is gone exits. */
-int burrow_launch_continue(struct burrow_child *child);
 
 /* Waits for the child, forwarding the signals the caller receives, and
  * restores the signal mask. Returns 0 and the wait status, or -errno. */
