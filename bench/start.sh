@@ -413,6 +413,11 @@ EOF
     done
     [[ -z ${SKIP[floor]:-} ]] || die "the floor does not run (${SKIP[floor]}); no ratios without it"
 
+    # Setting up (podman's load above all) leaves the disk busy writing back;
+    # let it drain, or whichever tool runs first pays for it.
+    sync
+    sleep 3
+
     local json=$SCRATCH/hyperfine.json
     local style=(--style basic)
     ((QUIET)) && style=(--style none)

@@ -42,6 +42,14 @@ public enum UserNamespaceKeeper {
         joined = true
     }
 
+    /// The pid of the keeper holding the namespace for `mapping`, if one runs.
+    public static func running(mapping: UserNamespaceMapping, runtimeDirectory: String) -> Int32? {
+        let pidFile = "\(runtimeDirectory)/userns-\(fingerprint(mapping)).pid"
+        guard let fd = open(pidFile: pidFile, mapping: mapping) else { return nil }
+        close(fd)
+        return (try? FileSystem.readText(pidFile))?.split(separator: " ").first.flatMap { Int32($0) }
+    }
+
     /// The keeper's namespace, when its pid file names a live keeper whose
     /// maps are still the ones wanted.
     static func open(pidFile: String, mapping: UserNamespaceMapping) -> Int32? {
@@ -56,7 +64,7 @@ public enum UserNamespaceKeeper {
 
     static func start(mapping: UserNamespaceMapping, pidFile: String) throws -> Int32 {
         var plan = LaunchPlan(namespaces: [.user])
-        var process = LaunchPlan.Process(arguments: [HostSystem.executablePath, "__keeper"], environment: ["PATH=/usr/bin:/bin"])
+        var process = LaunchPlan.Process(arguments: [HostSystem.executablePath, "__keeper", pidFile], environment: ["PATH=/usr/bin:/bin"])
         process.workingDirectory = "/"
         plan.process = process
         plan.detachStandardStreams = true
@@ -100,9 +108,16 @@ public enum UserNamespaceKeeper {
         return 0
     }
 
-    /// The body of `burrow __keeper`: sleep until killed.
-    public static func hold() -> Never {
-        while true { _ = bsys_pause() }
+    /// The body of `burrow __keeper PIDFILE`: sleep, and leave once the pid
+    /// file no longer names this process (removed with its directory, or
+    /// taken over by a newer keeper), so no keeper outlives its purpose.
+    public static func hold(pidFile: String) -> Never {
+        let me = String(getpid())
+        while true {
+            sleep(60)
+            let named = (try? FileSystem.readText(pidFile))?.split(separator: " ").first.map(String.init)
+            if named != me { exit(0) }
+        }
     }
 
     /// `${XDG_RUNTIME_DIR}/burrow`, or /tmp/burrow-UID when there is none:

@@ -6,7 +6,9 @@ import Testing
 
 struct TarIndexTests {
     func index(_ bytes: [UInt8]) throws -> TarIndex {
-        let path = Fixtures.temporaryDirectory("burrow-index") + "/archive.tar"
+        let directory = Fixtures.temporaryDirectory("burrow-index")
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let path = directory + "/archive.tar"
         FileManager.default.createFile(atPath: path, contents: Data(bytes))
         let fd = open(path, O_RDONLY)
         defer { close(fd) }

@@ -25,10 +25,15 @@ struct Unpacked {
         FileManager.default.createFile(atPath: file, contents: Data(archive))
         let fd = open(file, O_RDONLY)
         defer { close(fd) }
-        let stream = try LayerStream(source: .range(fd: fd, offset: 0, length: nil), displayName: "layer test")
-        let unpacker = try LayerUnpacker(root: root, whiteouts: whiteouts, ownership: policy)
-        let statistics = try unpacker.unpack(stream)
-        return Unpacked(scratch: scratch, root: root, statistics: statistics, digests: try stream.finish())
+        do {
+            let stream = try LayerStream(source: .range(fd: fd, offset: 0, length: nil), displayName: "layer test")
+            let unpacker = try LayerUnpacker(root: root, whiteouts: whiteouts, ownership: policy)
+            let statistics = try unpacker.unpack(stream)
+            return Unpacked(scratch: scratch, root: root, statistics: statistics, digests: try stream.finish())
+        } catch {
+            try? FileSystem.removeTree(scratch)
+            throw error
+        }
     }
 
     func path(_ relative: String) -> String { root + "/" + relative }

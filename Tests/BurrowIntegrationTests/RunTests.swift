@@ -168,7 +168,7 @@ extension Integration {
         #expect(try runner.burrow("run", "--rm", "busybox", "nosuch").code == 127)
         // The files of a --rm container go in the background: give that a moment.
         let check = "ls -A '\(runner.store)/containers' '\(runner.store)/names' '\(runner.store)/tmp' | grep -v -e ':$' -e '^$'; "
-            + "ps -u \(user.uid) -o args= | grep -v -e '^ps ' -e '^/bin/sh -c ls' -e '^grep ' -e '__keeper$'"
+            + "ps -u \(user.uid) -o args= | grep -v -e '^ps ' -e '^/bin/sh -c ls' -e '^grep ' -e ' __keeper'"
         var left = try runner.sh(check)
         for _ in 0..<50 where !left.out.isEmpty {
             usleep(100_000)

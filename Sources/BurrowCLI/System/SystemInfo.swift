@@ -49,6 +49,12 @@ enum SystemInfo: Command {
             namespaces.append(("mode", mapping.needsHelpers ? "subordinate ids (root and \(mapping.uids.dropFirst().reduce(0) { $0 + Int($1.count) }) more ids inside)" : "single id (only root inside; no subordinate ids)"))
             namespaces.append(("uid map", mapping.uids.map(\.description).joined(separator: ", ")))
             namespaces.append(("gid map", mapping.gids.map(\.description).joined(separator: ", ")))
+            if mapping.needsHelpers {
+                let runtime = UserNamespaceKeeper.runtimeDirectory(uid: identity.user.uid)
+                let keeper = UserNamespaceKeeper.running(mapping: mapping, runtimeDirectory: runtime)
+                namespaces.append(("standing namespace", keeper.map { "held by burrow __keeper, pid \($0)" }
+                                    ?? "none yet (the next run makes one, with newuidmap)"))
+            }
         } catch {
             namespaces.append(("mode", "unusable: \(error)"))
         }
