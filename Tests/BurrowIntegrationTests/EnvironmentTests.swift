@@ -30,6 +30,21 @@ extension Integration {
         #expect(result.err.contains("user.max_user_namespaces"), "\(result)")
     }
 
+    /// BC-27: where the kernel refuses a new procfs (the host's /proc has a
+    /// covered path, as inside another container), the host's is bound
+    /// instead, recursively, with a warning; nothing it hides is uncovered.
+    @Test(.enabled(if: getuid() == 0, "covering a path of the host's /proc takes root"), arguments: TestUser.all)
+    func aCoveredProcFallsBackToTheHostsWithAWarning(user: TestUser) throws {
+        let runner = try Runner.shared(user)
+        let inner = runner.process(Runner.binary, ["run", "--rm", "busybox", "sh", "-c", "cat /proc/keys | wc -c; test \"$(cat /proc/1/comm)\" != sh && echo host-pids"])
+        let command = ([inner.executableURL!.path] + (inner.arguments ?? [])).map { "'\($0)'" }.joined(separator: " ")
+        let result = try Runner(user: user, store: runner.store).run("/usr/bin/unshare", ["-m", "--propagation", "private", "/bin/sh", "-c",
+            "mount --bind /dev/null /proc/keys && exec \(command)"], asRoot: true)
+        #expect(result.code == 0, "\(result)")
+        #expect(result.err.contains("the kernel refused a new /proc"), "\(result)")
+        #expect(result.out == "0\nhost-pids\n", "the covered path must stay covered: \(result)")
+    }
+
     @Test func missingNewuidmapIsNamed() throws {
         let user = try #require(TestUser.first(.subordinate), "needs a user with a subordinate range")
         let runner = try Runner.shared(user)

@@ -66,9 +66,12 @@ struct Runner: Sendable {
         return env.filter { !$0.value.isEmpty }.map { "\($0.key)=\($0.value)" }.sorted()
     }
 
-    func process(_ program: String, _ arguments: [String], env: [String: String] = [:]) -> Process {
+    func process(_ program: String, _ arguments: [String], env: [String: String] = [:], asRoot: Bool = false) -> Process {
         let process = Process()
-        if getuid() == 0 {
+        if asRoot {
+            process.executableURL = URL(fileURLWithPath: program)
+            process.arguments = arguments
+        } else if getuid() == 0 {
             process.executableURL = URL(fileURLWithPath: "/usr/bin/setpriv")
             process.arguments = ["--reuid=\(user.uid)", "--regid=\(user.gid)", "--init-groups", "--inh-caps=-all", "--",
                                  "/usr/bin/env", "-i"] + environment(env) + [program] + arguments
@@ -81,8 +84,9 @@ struct Runner: Sendable {
     }
 
     @discardableResult
-    func run(_ program: String, _ arguments: [String], stdin: [UInt8]? = nil, stdinFile: String? = nil, env: [String: String] = [:]) throws -> Outcome {
-        let process = process(program, arguments, env: env)
+    func run(_ program: String, _ arguments: [String], stdin: [UInt8]? = nil, stdinFile: String? = nil, env: [String: String] = [:],
+             asRoot: Bool = false) throws -> Outcome {
+        let process = process(program, arguments, env: env, asRoot: asRoot)
         let out = Pipe()
         let err = Pipe()
         process.standardOutput = out

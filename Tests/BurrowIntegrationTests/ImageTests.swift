@@ -32,6 +32,9 @@ extension Integration {
         #expect(oci.code == 0 && oci.out == "Loaded image: busybox:latest\n", "\(oci)")
         let docker = try runner.burrow("load", stdinFile: "\(Runner.images)/busybox.docker.tar")
         #expect(docker.code == 0 && docker.out == "Loaded image: busybox:latest\n", "\(docker)")
+        // From a pipe, compressed: spooled and decompressed first.
+        let piped = try runner.burrow("load", stdin: try Fixtures.gzip(Array(try Data(contentsOf: URL(fileURLWithPath: "\(Runner.images)/busybox.docker.tar")))))
+        #expect(piped.code == 0 && piped.out == "Loaded image: busybox:latest\n", "\(piped)")
         let images = try runner.burrow("images", "--format", "json")
         let rows = images.lines.compactMap { try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any] }
         #expect(rows.count == 1)
