@@ -11,7 +11,9 @@ TEST_PACKAGES="gzip zstd tar passwd"
 DEMO_PACKAGES="mmdebstrap ca-certificates"
 BENCH_PACKAGES="hyperfine bubblewrap crun podman jq time"
 
-say() { printf '\033[1m==> %s\033[0m\n' "$*" >&2; }
+say() {
+    if [ -t 2 ]; then printf '\033[1m==> %s\033[0m\n' "$*" >&2; else printf '==> %s\n' "$*" >&2; fi
+}
 die() { printf 'error: %s\n' "$*" >&2; exit 1; }
 
 # Runs a command as root: directly, or through sudo for an ordinary user.

@@ -29,14 +29,15 @@ fi
 # The base image: Debian 12 (minbase) with Python, from this machine's own
 # apt sources, as a root filesystem tarball.
 IMAGE_TAR=/var/tmp/burrow-demo/debian-python.tar
-if [ ! -s "$IMAGE_TAR" ]; then
+if [ ! -f "$IMAGE_TAR" ] || [ ! -s "$IMAGE_TAR" ]; then
     say "making a Debian 12 + Python root filesystem with mmdebstrap (a minute or two)"
     sources=()
     for file in /etc/apt/sources.list.d/debian.sources /etc/apt/sources.list; do
         [ -s "$file" ] && sources+=("$file")
     done
+    as_root rm -rf "$IMAGE_TAR" "$IMAGE_TAR.part"
     as_root mkdir -p "$(dirname "$IMAGE_TAR")"
-    as_root mmdebstrap --quiet --variant=minbase --include=python3,ca-certificates \
+    as_root mmdebstrap --quiet --format=tar --variant=minbase --include=python3,ca-certificates \
         --dpkgopt='path-exclude=/usr/share/doc/*' --dpkgopt='path-exclude=/usr/share/man/*' \
         --dpkgopt='path-exclude=/usr/share/locale/*' --dpkgopt='path-include=/usr/share/locale/locale.alias' \
         bookworm "$IMAGE_TAR.part" "${sources[@]}"

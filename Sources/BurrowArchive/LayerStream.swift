@@ -61,7 +61,8 @@ public final class LayerStream {
         }
         var rawEntry: OpaquePointer? = nil
         let header = archive_read_next_header(decompressor, &rawEntry)
-        if header != ARCHIVE_OK && header != ARCHIVE_EOF {
+        if header == ARCHIVE_EOF { throw ArchiveError("\(displayName) is empty: expected a tar archive") }
+        if header != ARCHIVE_OK {
             throw ArchiveError("\(displayName) cannot be decompressed: \(LayerStream.message(decompressor))")
         }
         guard archive_read_open(tar, context, nil, { _, context, buffer in

@@ -35,7 +35,11 @@ public struct TarIndex: Sendable {
                 if members.isEmpty { throw ArchiveError("\(displayName) is empty: expected a docker-archive or oci-archive tar file") }
                 break
             }
-            guard n == 512 else { throw ArchiveError("\(displayName) is truncated at byte \(offset): the archive ends inside a tar header") }
+            guard n == 512 else {
+                throw ArchiveError(offset == 0
+                    ? "\(displayName) is not a tar archive (\(n) bytes): expected a docker-archive or oci-archive (from docker save, podman save or skopeo)"
+                    : "\(displayName) is truncated at byte \(offset): the archive ends inside a tar header")
+            }
             if header.allSatisfy({ $0 == 0 }) {
                 zeroBlocks += 1
                 offset += 512

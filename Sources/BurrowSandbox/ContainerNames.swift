@@ -23,6 +23,13 @@ public enum ContainerNames {
         return "\(adjective)_\(scientist)_\(bytes.prefix(4))"
     }
 
+    /// What sethostname takes and resolvers accept: 1 to 64 letters, digits,
+    /// dots and hyphens, not starting with a hyphen.
+    public static func isValidHostname(_ name: String) -> Bool {
+        guard let first = name.utf8.first, name.utf8.count <= 64, first != 45 else { return false }
+        return name.utf8.allSatisfy { ($0 >= 48 && $0 <= 57) || ($0 >= 65 && $0 <= 90) || ($0 >= 97 && $0 <= 122) || $0 == 45 || $0 == 46 }
+    }
+
     /// Docker's rule for names: [a-zA-Z0-9][a-zA-Z0-9_.-]*.
     public static func isValid(_ name: String) -> Bool {
         guard let first = name.utf8.first else { return false }

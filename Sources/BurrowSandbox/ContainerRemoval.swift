@@ -35,13 +35,13 @@ public struct ContainerRemoval {
     /// Forks the process that deletes a `--rm` container's files after it
     /// exits; done while the container runs, so the fork costs nothing on
     /// the way out.
-    public func prepareCleaner(for filesystem: ContainerFilesystem) -> Cleaner? {
+    public func prepareCleaner(for filesystem: ContainerFilesystem, name: String) -> Cleaner? {
         let executable = HostSystem.executablePath
         let words: [String] = [executable, "--root", store.layout.root, "__storage", "purge", filesystem.retiredPath]
         let argv: [UnsafeMutablePointer<CChar>?] = words.map { strdup($0) }
         defer { argv.forEach { free($0) } }
         var cArgv = argv + [nil]
-        let descriptor = burrow_cleaner_start(filesystem.retiredPath, executable, &cArgv)
+        let descriptor = burrow_cleaner_start(filesystem.retiredPath, filesystem.directory, store.layout.name(name), executable, &cArgv)
         return descriptor >= 0 ? Cleaner(descriptor: descriptor) : nil
     }
 

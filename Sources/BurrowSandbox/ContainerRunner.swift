@@ -110,7 +110,7 @@ public struct ContainerRunner {
             let child = try pending.finish()
             for warning in child.warnings { warn(warning) }
             // While the container runs: the process that will delete its files.
-            let cleaner = options.remove ? ContainerRemoval(store: store, identity: identity).prepareCleaner(for: filesystem) : nil
+            let cleaner = options.remove ? ContainerRemoval(store: store, identity: identity).prepareCleaner(for: filesystem, name: name) : nil
             exitCode = try Launcher.wait(child)
             finish(&record, exitCode: exitCode, remove: options.remove, filesystem: filesystem, cleaner: cleaner)
         } catch {
@@ -212,9 +212,11 @@ public struct ContainerRunner {
         let who = spec.isEmpty ? "root" : spec
         if !mapping.needsHelpers {
             let start = SubordinateIDs.freeStart(in: (try? FileSystem.readText("/etc/subuid")) ?? "", count: 65536)
-            return "the container's user \(who) (uid \(user.uid), gid \(user.gid)) cannot exist here: you have no subordinate ids, so only one id is mapped; run it as -u 0, or ask an administrator to add \"\(identity.user.name):\(start):65536\" to /etc/subuid and /etc/subgid"
+            let only = mapping.uids.first?.inside ?? 0
+            return "the container's user \(who) (uid \(user.uid), gid \(user.gid)) cannot exist here: you have no subordinate ids, so only uid \(only) is mapped; run it as -u \(only), or ask an administrator to add \"\(identity.user.name):\(start):65536\" to /etc/subuid and /etc/subgid"
         }
-        return "the container's user \(who) (uid \(user.uid), gid \(user.gid)) is outside the ids mapped for you: use a user below 65536"
+        let highest = mapping.uids.map { UInt64($0.inside) + UInt64($0.count) - 1 }.max() ?? 0
+        return "the container's user \(who) (uid \(user.uid), gid \(user.gid)) is outside the ids mapped for you (0-\(highest)): use a user up to \(highest), or ask for a larger range in /etc/subuid and /etc/subgid"
     }
 
     func makePlan(_ options: RunOptions, _ prepared: Prepared, filesystem: ContainerFilesystem, hostname: String,

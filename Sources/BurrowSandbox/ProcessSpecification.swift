@@ -17,7 +17,7 @@ public struct ProcessSpecification: Sendable, Equatable {
 
         public var description: String {
             switch self {
-            case .noCommand: return "no command specified: give one after the image name, or build the image with CMD or ENTRYPOINT"
+            case .noCommand: return "no command specified: give one after the image name (the image has no CMD or ENTRYPOINT)"
             case .relativeWorkingDirectory(let dir): return "the working directory '\(dir)' is invalid: it needs to be an absolute path"
             case .badEnvironment(let entry): return "invalid environment variable \"\(entry)\": use NAME=VALUE"
             }
@@ -46,8 +46,9 @@ public struct ProcessSpecification: Sendable, Equatable {
         func take(_ raw: Substring) throws(SpecificationError) {
             let entry = raw.drop { $0 == " " || $0 == "\t" }
             if entry.isEmpty || entry.hasPrefix("#") { return }
-            if let equals = entry.firstIndex(of: "=") {
-                if equals == entry.startIndex { throw .badEnvironment(String(entry)) }
+            let name = entry.prefix { $0 != "=" }
+            if name.isEmpty || name.contains(where: { $0.isWhitespace }) { throw .badEnvironment(String(entry)) }
+            if entry.firstIndex(of: "=") != nil {
                 entries.append(String(entry))
             } else if let value = lookup(String(entry)) {
                 entries.append("\(entry)=\(value)")

@@ -40,7 +40,7 @@ public struct ArchiveLoader {
             return try loadOCI(archive)
         }
         if index.members["manifest.json"] != nil { return try loadDocker(archive) }
-        throw BurrowError.invalidArgument("\(displayName) is neither a docker-archive (no manifest.json) nor an oci-archive (no oci-layout or index.json): make it with docker save, podman save or skopeo copy")
+        throw BurrowError.invalidArgument("\(displayName) is neither a docker-archive (no manifest.json) nor an oci-archive (no oci-layout or index.json): make it with docker save, podman save or skopeo copy; for a root filesystem tarball use 'burrow import'")
     }
 
     // MARK: oci-archive
@@ -211,7 +211,8 @@ extension ArchiveLoader {
         switch error {
         case DecodingError.keyNotFound(let key, _): return "missing \"\(key.stringValue)\""
         case DecodingError.typeMismatch(_, let context), DecodingError.valueNotFound(_, let context):
-            return "wrong type at \(context.codingPath.map(\.stringValue).joined(separator: "."))"
+            let path = context.codingPath.map(\.stringValue).joined(separator: ".")
+            return path.isEmpty ? "not an object of the expected shape" : "wrong type at \(path)"
         case DecodingError.dataCorrupted(let context):
             let path = context.codingPath.map(\.stringValue).joined(separator: ".")
             return path.isEmpty ? "not JSON" : "\(context.debugDescription) at \(path)"

@@ -59,7 +59,9 @@ struct LayerIngest {
         do {
             statistics = try unpacker.unpack(stream)
         } catch let error as LayerUnpacker.UnmappedOwner {
-            throw BurrowError.unsupported("\(error): give your user a subordinate range of at least 65536 ids in /etc/subuid and /etc/subgid")
+            throw BurrowError.unsupported(ownership.isSingleID || error.uid < 65536 && error.gid < 65536
+                ? "\(error): give your user a subordinate range of at least 65536 ids in /etc/subuid and /etc/subgid"
+                : "\(error): give your user a range that reaches \(max(error.uid, error.gid)) in /etc/subuid and /etc/subgid")
         }
         let digests = try stream.finish()
         try check(digest: digests.blobDigest, size: digests.blobSize, expected: expected, displayName: displayName)

@@ -17,7 +17,7 @@ public struct RootfsImporter {
 
     public func importRootfs(fd: Int32, seekable: Bool, displayName: String, reference: ImageReference?, message: String?) throws -> ArchiveLoader.Loaded {
         let source: LayerStream.Source = seekable ? .range(fd: fd, offset: 0, length: nil) : .stream(fd: fd)
-        let layer = try ingest.ingest(source: source, expected: .init(), displayName: "rootfs")
+        let layer = try ingest.ingest(source: source, expected: .init(), displayName: displayName)
         let diffID = layer.diffID
         let now = Timestamp.now()
         let platform = Platform.host

@@ -84,7 +84,8 @@ static int remove_tree(const char *path)
     return rmdir(path) == 0 || errno == ENOENT ? 0 : -errno;
 }
 
-int burrow_cleaner_start(const char *path, const char *fallback, char *const fallback_argv[])
+int burrow_cleaner_start(const char *path, const char *abandoned, const char *abandoned_link,
+                         const char *fallback, char *const fallback_argv[])
 {
     int channel[2];
     if (pipe2(channel, O_CLOEXEC) != 0) return -errno;
@@ -109,6 +110,14 @@ int burrow_cleaner_start(const char *path, const char *fallback, char *const fal
         ssize_t n;
         do { n = read(3, &cancel, 1); } while (n < 0 && errno == EINTR);
         if (n == 1) syscall(SYS_exit_group, 0);
+        /* Not retired: the parent died before it could (killed). Its
+         * container died with it (parent-death signal): remove it whole. */
+        struct stat st;
+        if (lstat(path, &st) != 0 && abandoned != NULL) {
+            if (abandoned_link != NULL) unlink(abandoned_link);
+            remove_tree(abandoned);
+            syscall(SYS_exit_group, 0);
+        }
         if (remove_tree(path) != 0 && fallback != NULL) execv(fallback, fallback_argv);
         syscall(SYS_exit_group, 0);
     }

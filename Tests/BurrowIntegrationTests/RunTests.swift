@@ -103,7 +103,7 @@ extension Integration {
             #expect(nobody.code == 0 && nobody.lines.first == "65534", "\(nobody)")
             #expect(nobody.lines.last?.hasSuffix("0000000000000000") == true)
         case .single:
-            #expect(nobody.code == 125 && nobody.err.contains("only one id is mapped"), "\(nobody)")
+            #expect(nobody.code == 125 && nobody.err.contains("only uid 0 is mapped"), "\(nobody)")
         }
     }
 
@@ -166,6 +166,15 @@ extension Integration {
         #expect(try runner.burrow("load", "-q", "-i", "\(Runner.images)/busybox.docker.tar").code == 0)
         #expect(try runner.burrow("run", "--rm", "--name", "gone", "busybox", "sh", "-c", "mkdir -p /a/b && touch /a/b/c && chown -R 1:1 /a 2>/dev/null; true").code == 0)
         #expect(try runner.burrow("run", "--rm", "busybox", "nosuch").code == 127)
+        // --rm holds however burrow ends, SIGKILL included.
+        let killed = runner.process(Runner.binary, ["run", "--rm", "busybox", "sh", "-c", "echo up; sleep 30"])
+        let out = Pipe()
+        killed.standardOutput = out
+        killed.standardError = FileHandle.nullDevice
+        try killed.run()
+        _ = out.fileHandleForReading.availableData
+        kill(killed.processIdentifier, SIGKILL)
+        killed.waitUntilExit()
         // The files of a --rm container go in the background: give that a moment.
         let check = "ls -A '\(runner.store)/containers' '\(runner.store)/names' '\(runner.store)/tmp' | grep -v -e ':$' -e '^$'; "
             + "ps -u \(user.uid) -o args= | grep -v -e '^ps ' -e '^/bin/sh -c ls' -e '^grep ' -e ' __keeper'"

@@ -92,7 +92,8 @@ public enum ArgumentParser {
             throw UsageError("\"burrow \(spec.name)\" requires \(spec.minimumPositionals == 1 ? "at least 1 argument" : "at least \(spec.minimumPositionals) arguments"): usage: \(spec.usage)")
         }
         if let maximum = spec.maximumPositionals, parsed.positionals.count > maximum {
-            throw UsageError("\"burrow \(spec.name)\" takes at most \(maximum) argument\(maximum == 1 ? "" : "s"): usage: \(spec.usage)")
+            let count = maximum == 0 ? "no arguments" : "at most \(maximum) argument\(maximum == 1 ? "" : "s")"
+            throw UsageError("\"burrow \(spec.name)\" takes \(count): usage: \(spec.usage)")
         }
         return parsed
     }

@@ -23,7 +23,7 @@ enum ContainerRemove: Command {
                 guard let record = try store.container(id) else { throw BurrowError.notFound("no such container: \(name)") }
                 if ContainerList.state(record).state == "running" {
                     guard arguments.flag("force"), let pid = record.pid else {
-                        throw BurrowError.conflict("container \(name) is running: stop it first, or use 'burrow rm -f'")
+                        throw BurrowError.conflict("container \(name) is running: let it finish, or use 'burrow rm -f' to kill it")
                     }
                     kill(pid, SIGKILL)
                 }

@@ -36,10 +36,15 @@ enum ContainerRun: Command {
         }
         options.workingDirectory = arguments.value("workdir")
         options.user = arguments.value("user")
-        options.hostname = arguments.value("hostname")
+        if let hostname = arguments.value("hostname") {
+            guard ContainerNames.isValidHostname(hostname) else {
+                throw BurrowError.invalidArgument("invalid hostname \"\(hostname)\": use 1 to 64 of [a-zA-Z0-9.-], not starting with a hyphen")
+            }
+            options.hostname = hostname
+        }
         if let name = arguments.value("name") {
             guard ContainerNames.isValid(name) else {
-                throw BurrowError.invalidArgument("invalid container name \"\(name)\": only [a-zA-Z0-9][a-zA-Z0-9_.-] are allowed")
+                throw BurrowError.invalidArgument("invalid container name \"\(name)\": use 1 to 128 of [a-zA-Z0-9_.-], starting with a letter or digit")
             }
             options.name = name
         }

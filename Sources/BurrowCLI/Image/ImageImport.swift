@@ -24,6 +24,9 @@ enum ImageImport: Command {
         if path != "-" && !FileSystem.exists(path) {
             throw BurrowError.notFound("\(path) does not exist: give a root filesystem tarball (.tar, .tar.gz, .tar.zst), or - for standard input")
         }
+        if path != "-" && FileSystem.isDirectory(path) {
+            throw BurrowError.invalidArgument("\(path) is a directory: give a root filesystem tarball, e.g. made with tar -C \(path) -cf rootfs.tar .")
+        }
         if path == "-" && isatty(0) == 1 {
             throw BurrowError.invalidArgument("standard input is a terminal: pipe a tarball in, or give its path")
         }

@@ -120,14 +120,22 @@ enum Inspect: Command {
         let tags = try store.tags()
         var documents: [String] = []
         var failed = false
+        /// nil when nothing by that name exists; an ambiguous prefix is an error.
+        func found<T>(_ body: () throws -> T) throws -> T? {
+            do {
+                return try body()
+            } catch let error as BurrowError where error.code == .notFound {
+                return nil
+            }
+        }
         for name in arguments.positionals {
             do {
-                if type != "container", let id = try? store.resolveImage(name, tags: tags) {
+                if type != "container", let id = try found({ try store.resolveImage(name, tags: tags) }) {
                     let inspection = try ImageInspection.make(store: store, id: id, tags: tags)
                     documents.append(try render(inspection, arguments.value("format"), fields: [("Id", id.description), ("Os", inspection.os), ("Architecture", inspection.architecture), ("Created", inspection.created), ("Size", String(inspection.size))]))
                     continue
                 }
-                if type != "image", let id = try? store.resolveContainer(name), let record = try store.container(id) {
+                if type != "image", let id = try found({ try store.resolveContainer(name) }), let record = try store.container(id) {
                     let inspection = ContainerInspection(record: record, layout: store.layout)
                     documents.append(try render(inspection, arguments.value("format"), fields: [("Id", record.id), ("Name", "/" + record.name), ("Image", record.imageID.description), ("State", record.state.rawValue)]))
                     continue

@@ -17,6 +17,9 @@ enum ImageLoad: Command {
         if let input, !FileSystem.exists(input) {
             throw BurrowError.notFound("\(input) does not exist: give the path of a docker-archive or oci-archive")
         }
+        if let input, FileSystem.isDirectory(input) {
+            throw BurrowError.invalidArgument("\(input) is a directory: give a docker-archive or oci-archive file (tar)")
+        }
         if let code = try context.reenterUserNamespace() { return code }
         let store = try context.store()
         store.sweepStaging()

@@ -78,11 +78,11 @@ extension String {
     }
 }
 
-/// JSON for output: keys in the order given, no escaped slashes.
+/// JSON for output: keys sorted (the same bytes every time), no escaped slashes.
 enum JSONOutput {
     static func encode<T: Encodable>(_ value: T, pretty: Bool) throws -> String {
         let encoder = JSONEncoder()
-        encoder.outputFormatting = pretty ? [.prettyPrinted, .withoutEscapingSlashes] : [.withoutEscapingSlashes]
+        encoder.outputFormatting = pretty ? [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes] : [.sortedKeys, .withoutEscapingSlashes]
         return String(decoding: try encoder.encode(value), as: UTF8.self)
     }
 }

@@ -155,9 +155,12 @@ void burrow_block_forwarded_signals(void);
 
 /* Starts a process, in a session of its own, that deletes the directory
  * tree at `path` once the returned descriptor is closed (or its caller
- * dies), or exits without deleting if a byte is written to it first. Where
- * files refuse (they belong to subordinate ids), it execs `fallback` with
- * `fallback_argv` instead. Returns the descriptor, or -errno. */
-int burrow_cleaner_start(const char *path, const char *fallback, char *const fallback_argv[]);
+ * dies), or exits without deleting if a byte is written to it first. When
+ * `path` does not exist (the caller died before moving its directory
+ * there), it deletes `abandoned` and the symlink `abandoned_link` instead. Where files refuse (they belong to
+ * subordinate ids), it execs `fallback` with `fallback_argv`. Returns the
+ * descriptor, or -errno. */
+int burrow_cleaner_start(const char *path, const char *abandoned, const char *abandoned_link,
+                         const char *fallback, char *const fallback_argv[]);
 
 #endif
