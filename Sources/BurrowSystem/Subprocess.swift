@@ -48,26 +48,6 @@ public struct Subprocess: ~Copyable {
         return Outcome(status: code, standardError: text)
     }
 
-    /// Starts a program in a session of its own, with /dev/null for its
-    /// standard streams, and does not wait for it: it outlives the caller.
-    public static func detached(path: String, arguments: [String]) throws -> pid_t {
-        var actions = posix_spawn_file_actions_t()
-        posix_spawn_file_actions_init(&actions)
-        defer { posix_spawn_file_actions_destroy(&actions) }
-        for fd: Int32 in 0...2 { posix_spawn_file_actions_addopen(&actions, fd, "/dev/null", fd == 0 ? O_RDONLY : O_WRONLY, 0) }
-        var attributes = posix_spawnattr_t()
-        posix_spawnattr_init(&attributes)
-        defer { posix_spawnattr_destroy(&attributes) }
-        posix_spawnattr_setflags(&attributes, Int16(0x80)) // POSIX_SPAWN_SETSID, hidden behind _GNU_SOURCE
-        let argv = ([path] + arguments).map { strdup($0) }
-        defer { argv.forEach { free($0) } }
-        var cArgv = argv + [nil]
-        var child: pid_t = 0
-        let rc = posix_spawn(&child, path, &actions, &attributes, &cArgv, environ)
-        if rc != 0 { throw SystemError("spawn", path: path, errno: rc) }
-        return child
-    }
-
     /// The first executable called `name` in $PATH, nil when there is none.
     public static func find(_ name: String) -> String? {
         let search = getenv("PATH").map { String(cString: $0) } ?? "/usr/local/bin:/usr/bin:/bin"

@@ -42,16 +42,16 @@ struct kernel_sigaction {
 /* Every call below is a raw system call: glibc's set*id wrappers would try to
  * reach the parent's other threads, which do not exist in this process. */
 
-static void report(const struct decoded_plan *plan, uint32_t kind, uint32_t step, int error)
+void child_report(const struct decoded_plan *plan, uint32_t kind, uint32_t step, int error)
 {
     struct burrow_report r = { kind, step, error, 0 };
     ssize_t ignored = write(plan->report_write, &r, sizeof r);
     (void)ignored;
 }
 
-static void fail(const struct decoded_plan *plan, uint32_t step, int error)
+void child_fail(const struct decoded_plan *plan, uint32_t step, int error)
 {
-    report(plan, BURROW_REPORT_FATAL, step, error);
+    child_report(plan, BURROW_REPORT_FATAL, step, error);
     syscall(SYS_exit_group, 125);
     __builtin_unreachable();
 }
@@ -61,400 +61,6 @@ static size_t append(char *buf, size_t at, const char *s)
     while (*s && at < PATH_BUF - 1) buf[at++] = *s++;
     buf[at] = 0;
     return at;
-}
-
-static void fd_path(char buf[64], int fd)
-{
-    static const char prefix[] = "/proc/self/fd/";
-    char digits[16];
-    int n = 0;
-    memcpy(buf, prefix, sizeof prefix);
-    do { digits[n++] = (char)('0' + fd % 10); fd /= 10; } while (fd > 0);
-    size_t at = sizeof prefix - 1;
-    while (n > 0) buf[at++] = digits[--n];
-    buf[at] = 0;
-}
-
-static int open_in_root(int root, const char *path, int flags)
-{
-    struct open_how how = {
-        .flags = (uint64_t)(flags | O_CLOEXEC),
-        .resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS,
-    };
-    while (*path == '/') path++;
-    if (*path == 0) path = ".";
-    long fd = syscall(SYS_openat2, root, path, &how, sizeof how);
-    return fd < 0 ? -errno : (int)fd;
-}
-
-/* Opens path inside root, creating what is missing: every missing parent as a
- * directory, the last component as a directory or an empty file. Each prefix
- * is resolved from the root again, so a symlink met on the way stays inside. */
-static int open_creating(int root, const char *path, int want_dir, mode_t mode)
-{
-    int fd = open_in_root(root, path, O_PATH);
-    if (fd != -ENOENT) return fd;
-
-    char prefix[PATH_BUF];
-    size_t length = strlen(path);
-    if (length >= PATH_BUF) return -ENAMETOOLONG;
-    size_t at = 0;
-    int parent = open_in_root(root, "/", O_PATH | O_DIRECTORY);
-    if (parent < 0) return parent;
-    while (at < length) {
-        while (path[at] == '/') at++;
-        if (at >= length) break;
-        size_t end = at;
-        while (end < length && path[end] != '/') end++;
-        memcpy(prefix, path, end);
-        prefix[end] = 0;
-        char name[256];
-        size_t name_length = end - at;
-        if (name_length >= sizeof name) { close(parent); return -ENAMETOOLONG; }
-        memcpy(name, path + at, name_length);
-        name[name_length] = 0;
-        int last = end >= length || path[end + strspn(path + end, "/")] == 0;
-
-        int next = open_in_root(root, prefix, O_PATH);
-        if (next == -ENOENT) {
-            int made;
-            if (last && !want_dir) {
-                made = openat(parent, name, O_CREAT | O_EXCL | O_WRONLY | O_NOFOLLOW | O_CLOEXEC, mode);
-                if (made >= 0) close(made);
-            } else {
-                made = mkdirat(parent, name, last ? mode : 0755);
-            }
-            if (made < 0 && errno != EEXIST) { int e = -errno; close(parent); return e; }
-            next = open_in_root(root, prefix, O_PATH);
-        }
-        close(parent);
-        if (next < 0) return next;
-        parent = next;
-        at = end;
-    }
-    return parent;
-}
-
-static unsigned long locked_flags(int fd)
-{
-    struct statfs st;
-    unsigned long flags = 0;
-    if (syscall(SYS_fstatfs, fd, &st) != 0) return 0;
-    if (st.f_flags & ST_NOSUID) flags |= MS_NOSUID;
-    if (st.f_flags & ST_NODEV) flags |= MS_NODEV;
-    if (st.f_flags & ST_NOEXEC) flags |= MS_NOEXEC;
-    if (st.f_flags & ST_NOATIME) flags |= MS_NOATIME;
-    if (st.f_flags & ST_NODIRATIME) flags |= MS_NODIRATIME;
-    if (st.f_flags & ST_RELATIME) flags |= MS_RELATIME;
-    return flags;
-}
-
-/* Makes the mount now on top of path read-only, keeping the flags the kernel
- * locked when the mount came from a more privileged namespace. */
-static int make_readonly(int root, const char *path, int in_root, int recursive)
-{
-    int fd = in_root ? open_in_root(root, path, O_PATH) : open(path, O_PATH | O_CLOEXEC);
-    if (fd < 0) return in_root ? fd : -errno;
-    char target[64];
-    fd_path(target, fd);
-    if (recursive) {
-        struct mount_attr attr = { .attr_set = MOUNT_ATTR_RDONLY };
-        if (syscall(SYS_mount_setattr, fd, "", AT_EMPTY_PATH | AT_RECURSIVE, &attr, sizeof attr) == 0) {
-            close(fd);
-            return 0;
-        }
-    }
-    int rc = mount(NULL, target, NULL, MS_BIND | MS_REMOUNT | MS_RDONLY | locked_flags(fd), NULL);
-    int e = rc == 0 ? 0 : -errno;
-    close(fd);
-    return e;
-}
-
-static int step_mount_to(int root, const struct decoded_plan *plan, const struct burrow_plan_step *s,
-                         const char *source, const char *target, const char *fstype, const char *data, int in_root);
-
-static int step_mount(int root, const struct decoded_plan *plan, const struct burrow_plan_step *s)
-{
-    const char *source = plan_string(plan, s->arg[0]);
-    const char *target = plan_string(plan, s->arg[1]);
-    const char *fstype = plan_string(plan, s->arg[2]);
-    const char *data = plan_string(plan, s->arg[3]);
-    int in_root = (s->flags & BURROW_STEP_TARGET_IN_ROOT) != 0;
-
-    if ((s->mount_flags & MS_BIND) && (s->flags & BURROW_STEP_OPTIONAL)) {
-        struct stat st;
-        if (stat(source, &st) != 0) return 0;
-    }
-    char source_path[64];
-    int source_fd = -1;
-    if (s->flags & BURROW_STEP_SOURCE_IN_ROOT) {
-        source_fd = open_in_root(root, source, O_PATH);
-        if (source_fd < 0) return source_fd;
-        fd_path(source_path, source_fd);
-        source = source_path;
-    }
-    int rc = step_mount_to(root, plan, s, source, target, fstype, data, in_root);
-    if (source_fd >= 0) close(source_fd);
-    return rc;
-}
-
-static int step_mount_to(int root, const struct decoded_plan *plan, const struct burrow_plan_step *s,
-                         const char *source, const char *target, const char *fstype, const char *data, int in_root)
-{
-    (void)plan;
-    int rc;
-    if (in_root) {
-        int fd;
-        if (s->flags & (BURROW_STEP_CREATE_DIR | BURROW_STEP_CREATE_FILE))
-            fd = open_creating(root, target, (s->flags & BURROW_STEP_CREATE_DIR) != 0, (s->flags & BURROW_STEP_CREATE_DIR) ? 0755 : 0644);
-        else
-            fd = open_in_root(root, target, O_PATH);
-        if (fd < 0) return (fd == -ENOENT && (s->flags & BURROW_STEP_OPTIONAL)) ? 0 : fd;
-        char path[64];
-        fd_path(path, fd);
-        rc = mount(source, path, fstype, s->mount_flags, data);
-        int e = errno;
-        close(fd);
-        if (rc != 0) return -e;
-    } else {
-        rc = mount(source, target, fstype, s->mount_flags, data);
-        if (rc != 0) return -errno;
-    }
-    if (s->flags & BURROW_STEP_READONLY)
-        return make_readonly(root, target, in_root, (s->flags & BURROW_STEP_RECURSIVE) != 0);
-    return 0;
-}
-
-static int step_mask(int root, const char *path)
-{
-    int fd = open_in_root(root, path, O_PATH | O_NOFOLLOW);
-    if (fd == -ENOENT) return 0;
-    if (fd < 0) return fd;
-    struct stat st;
-    if (fstat(fd, &st) != 0) { int e = -errno; close(fd); return e; }
-    char target[64];
-    fd_path(target, fd);
-    int rc = S_ISDIR(st.st_mode)
-        ? mount("tmpfs", target, "tmpfs", MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC, "size=0")
-        : mount("/dev/null", target, NULL, MS_BIND, NULL);
-    int e = rc == 0 ? 0 : -errno;
-    close(fd);
-    return e;
-}
-
-static int step_readonly(int root, const char *path)
-{
-    int fd = open_in_root(root, path, O_PATH);
-    if (fd == -ENOENT) return 0;
-    if (fd < 0) return fd;
-    char target[64];
-    fd_path(target, fd);
-    int rc = mount(target, target, NULL, MS_BIND | MS_REC, NULL);
-    int e = rc == 0 ? 0 : -errno;
-    close(fd);
-    return e ? e : make_readonly(root, path, 1, 1);
-}
-
-/* A new procfs or sysfs; where the kernel refuses one (the host's copy is
- * partly covered, or the network namespace is the host's), the host's own is
- * bound instead, recursively, so nothing it hides is uncovered. */
-static int step_pseudofs(const struct decoded_plan *plan, int root, const struct burrow_plan_step *s, uint32_t index)
-{
-    const char *fstype = plan_string(plan, s->arg[0]);
-    const char *path = plan_string(plan, s->arg[1]);
-    const char *host = plan_string(plan, s->arg[2]);
-    int fd = open_creating(root, path, 1, 0555);
-    if (fd < 0) return fd;
-    char target[64];
-    fd_path(target, fd);
-    unsigned long flags = MS_NOSUID | MS_NODEV | MS_NOEXEC | (s->mount_flags & MS_RDONLY);
-    int rc = mount(fstype, target, fstype, flags, NULL);
-    if (rc != 0 && host != NULL && (errno == EPERM || errno == EACCES)) {
-        report(plan, BURROW_REPORT_WARNING, index, errno);
-        rc = mount(host, target, NULL, MS_BIND | MS_REC, NULL);
-        if (rc == 0 && (s->mount_flags & MS_RDONLY)) {
-            close(fd);
-            return make_readonly(root, path, 1, 1);
-        }
-    }
-    int e = rc == 0 ? 0 : -errno;
-    close(fd);
-    return e;
-}
-
-static int step_symlink(int root, const char *text, const char *path)
-{
-    const char *slash = strrchr(path, '/');
-    char parent_path[PATH_BUF];
-    const char *name = path;
-    int parent;
-    if (slash != NULL) {
-        size_t n = (size_t)(slash - path);
-        if (n >= PATH_BUF) return -ENAMETOOLONG;
-        memcpy(parent_path, path, n);
-        parent_path[n] = 0;
-        name = slash + 1;
-        parent = open_creating(root, parent_path, 1, 0755);
-    } else {
-        parent = open_in_root(root, "/", O_PATH | O_DIRECTORY);
-    }
-    if (parent < 0) return parent;
-    int rc = symlinkat(text, parent, name);
-    int e = (rc == 0 || errno == EEXIST) ? 0 : -errno;
-    close(parent);
-    return e;
-}
-
-/* The parent directory of `path` inside the root, and the last component. */
-static int open_parent(int root, const char *path, const char **name)
-{
-    const char *slash = strrchr(path, '/');
-    if (slash == NULL) {
-        *name = path;
-        return open_in_root(root, "/", O_PATH | O_DIRECTORY);
-    }
-    char parent[PATH_BUF];
-    size_t n = (size_t)(slash - path);
-    if (n >= PATH_BUF) return -ENAMETOOLONG;
-    memcpy(parent, path, n);
-    parent[n] = 0;
-    *name = slash + 1;
-    return open_in_root(root, n == 0 ? "/" : parent, O_PATH | O_DIRECTORY);
-}
-
-/* Files the container gets that no disk has to hold (/etc/hosts and the
- * like): written to a tmpfs of the container's own. */
-static int step_write_file(int root, const char *path, const char *contents, mode_t mode)
-{
-    const char *name;
-    int parent = open_parent(root, path, &name);
-    if (parent < 0) return parent;
-    int fd = openat(parent, name, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, mode);
-    int e = fd < 0 ? -errno : 0;
-    close(parent);
-    if (fd < 0) return e;
-    size_t length = contents ? strlen(contents) : 0, done = 0;
-    while (done < length) {
-        ssize_t n = write(fd, contents + done, length - done);
-        if (n < 0) {
-            if (errno == EINTR) continue;
-            e = -errno;
-            break;
-        }
-        done += (size_t)n;
-    }
-    close(fd);
-    return e;
-}
-
-static int step_unlink(int root, const char *path)
-{
-    const char *name;
-    int parent = open_parent(root, path, &name);
-    if (parent < 0) return parent;
-    int rc = unlinkat(parent, name, 0) == 0 ? 0 : -errno;
-    close(parent);
-    return rc;
-}
-
-static int step_pivot(int root)
-{
-    if (fchdir(root) != 0) return -errno;
-    if (syscall(SYS_pivot_root, ".", ".") != 0) return -errno;
-    if (umount2(".", MNT_DETACH) != 0) return -errno;
-    if (chdir("/") != 0) return -errno;
-    return 0;
-}
-
-static int remount_root_readonly(void)
-{
-    int fd = open("/", O_PATH | O_CLOEXEC);
-    if (fd < 0) return -errno;
-    unsigned long flags = locked_flags(fd);
-    close(fd);
-    return mount(NULL, "/", NULL, MS_BIND | MS_REMOUNT | MS_RDONLY | flags, NULL) == 0 ? 0 : -errno;
-}
-
-static int loopback_up(void)
-{
-    int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-    if (fd < 0) return -errno;
-    struct ifreq request;
-    memset(&request, 0, sizeof request);
-    memcpy(request.ifr_name, "lo", 3);
-    int rc = ioctl(fd, SIOCGIFFLAGS, &request);
-    if (rc == 0) {
-        request.ifr_flags |= IFF_UP | IFF_RUNNING;
-        rc = ioctl(fd, SIOCSIFFLAGS, &request);
-    }
-    int e = rc == 0 ? 0 : -errno;
-    close(fd);
-    return e;
-}
-
-static void run_steps(const struct decoded_plan *plan)
-{
-    int root = -1;
-    const struct burrow_plan_header *h = plan->header;
-    for (uint32_t i = 0; i < h->step_count; i++) {
-        const struct burrow_plan_step *s = &plan->steps[i];
-        const char *a0 = plan_string(plan, s->arg[0]);
-        int rc = 0;
-        switch (s->op) {
-        case BURROW_OP_MAKE_PRIVATE:
-            rc = mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) == 0 ? 0 : -errno;
-            break;
-        case BURROW_OP_CHDIR:
-            rc = chdir(a0) == 0 ? 0 : -errno;
-            break;
-        case BURROW_OP_MOUNT:
-            rc = step_mount(root, plan, s);
-            break;
-        case BURROW_OP_SET_ROOT:
-            if (root >= 0) close(root);
-            root = open(a0, O_PATH | O_DIRECTORY | O_CLOEXEC);
-            rc = root >= 0 ? 0 : -errno;
-            break;
-        case BURROW_OP_MKDIR: {
-            int fd = open_creating(root, a0, 1, (mode_t)s->arg[1]);
-            if (fd >= 0) close(fd);
-            rc = fd >= 0 ? 0 : fd;
-            break;
-        }
-        case BURROW_OP_SYMLINK:
-            rc = step_symlink(root, a0, plan_string(plan, s->arg[1]));
-            break;
-        case BURROW_OP_MASK:
-            rc = step_mask(root, a0);
-            break;
-        case BURROW_OP_READONLY:
-            rc = step_readonly(root, a0);
-            break;
-        case BURROW_OP_PSEUDOFS:
-            rc = step_pseudofs(plan, root, s, i);
-            break;
-        case BURROW_OP_PIVOT_ROOT:
-            rc = step_pivot(root);
-            break;
-        case BURROW_OP_HOSTNAME:
-            rc = sethostname(a0, strlen(a0)) == 0 ? 0 : -errno;
-            break;
-        case BURROW_OP_REMOUNT_ROOT_RO:
-            rc = remount_root_readonly();
-            break;
-        case BURROW_OP_LOOPBACK_UP:
-            rc = loopback_up();
-            break;
-        case BURROW_OP_WRITE_FILE:
-            rc = step_write_file(root, a0, plan_string(plan, s->arg[1]), (mode_t)s->arg[2]);
-            break;
-        case BURROW_OP_UNLINK:
-            rc = step_unlink(root, a0);
-            break;
-        }
-        if (rc < 0) fail(plan, i, -rc);
-    }
-    if (root >= 0) close(root);
 }
 
 static int apply_capabilities(const struct decoded_plan *plan)
@@ -485,38 +91,38 @@ static void become_process(const struct decoded_plan *plan)
         for (int cap = 0; cap <= plan->last_cap && cap < 64; cap++) {
             if (h->cap_bounding & (1ULL << cap)) continue;
             if (syscall(SYS_prctl, PR_CAPBSET_DROP, cap, 0, 0, 0) != 0 && errno != EINVAL)
-                fail(plan, BURROW_PHASE_BOUNDING, errno);
+                child_fail(plan, BURROW_PHASE_BOUNDING, errno);
         }
         /* Keep the permitted set across the change of uid: the sets are applied below. */
-        if (syscall(SYS_prctl, PR_SET_KEEPCAPS, 1, 0, 0, 0) != 0) fail(plan, BURROW_PHASE_CAPS, errno);
+        if (syscall(SYS_prctl, PR_SET_KEEPCAPS, 1, 0, 0, 0) != 0) child_fail(plan, BURROW_PHASE_CAPS, errno);
     }
     if (h->flags & BURROW_PLAN_SET_GROUPS) {
         if (syscall(SYS_setgroups, (size_t)h->groups_count, plan->groups) != 0)
-            fail(plan, BURROW_PHASE_SETGROUPS, errno);
+            child_fail(plan, BURROW_PHASE_SETGROUPS, errno);
     }
     if (h->flags & BURROW_PLAN_SET_IDS) {
-        if (syscall(SYS_setresgid, h->gid, h->gid, h->gid) != 0) fail(plan, BURROW_PHASE_SETGID, errno);
-        if (syscall(SYS_setresuid, h->uid, h->uid, h->uid) != 0) fail(plan, BURROW_PHASE_SETUID, errno);
+        if (syscall(SYS_setresgid, h->gid, h->gid, h->gid) != 0) child_fail(plan, BURROW_PHASE_SETGID, errno);
+        if (syscall(SYS_setresuid, h->uid, h->uid, h->uid) != 0) child_fail(plan, BURROW_PHASE_SETUID, errno);
     }
     if (h->flags & BURROW_PLAN_SET_CAPS) {
         syscall(SYS_prctl, PR_SET_KEEPCAPS, 0, 0, 0, 0);
         int rc = apply_capabilities(plan);
-        if (rc < 0) fail(plan, BURROW_PHASE_CAPS, -rc);
+        if (rc < 0) child_fail(plan, BURROW_PHASE_CAPS, -rc);
     }
     for (uint32_t i = 0; i < h->rlimit_count; i++) {
         struct rlimit limit = { plan->rlimits[i].soft, plan->rlimits[i].hard };
         if (syscall(SYS_prlimit64, 0, plan->rlimits[i].resource, &limit, NULL) != 0)
-            fail(plan, BURROW_PHASE_RLIMIT, errno);
+            child_fail(plan, BURROW_PHASE_RLIMIT, errno);
     }
     /* A change of credentials clears the parent-death signal: set it after. */
     if (h->flags & BURROW_PLAN_PDEATHSIG) {
-        if (syscall(SYS_prctl, PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) != 0) fail(plan, BURROW_PHASE_PDEATHSIG, errno);
+        if (syscall(SYS_prctl, PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) != 0) child_fail(plan, BURROW_PHASE_PDEATHSIG, errno);
     }
     if (h->flags & BURROW_PLAN_NO_NEW_PRIVS) {
-        if (syscall(SYS_prctl, PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0) fail(plan, BURROW_PHASE_NO_NEW_PRIVS, errno);
+        if (syscall(SYS_prctl, PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0) child_fail(plan, BURROW_PHASE_NO_NEW_PRIVS, errno);
     }
     const char *cwd = plan_string(plan, h->cwd);
-    if (cwd != NULL && chdir(cwd) != 0) fail(plan, BURROW_PHASE_CHDIR, errno);
+    if (cwd != NULL && chdir(cwd) != 0) child_fail(plan, BURROW_PHASE_CHDIR, errno);
     if (h->flags & BURROW_PLAN_CLOSE_FDS) {
         if (syscall(SYS_close_range, 3, ~0U, CLOSE_RANGE_CLOEXEC) != 0) {
             for (int fd = 3; fd < 65536; fd++) fcntl(fd, F_SETFD, FD_CLOEXEC);
@@ -531,7 +137,7 @@ static void load_seccomp(const struct decoded_plan *plan)
     const struct burrow_plan_header *h = plan->header;
     if (h->seccomp_count == 0) return;
     struct sock_fprog program = { (unsigned short)h->seccomp_count, (struct sock_filter *)plan->seccomp };
-    if (syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, 0, &program) != 0) fail(plan, BURROW_PHASE_SECCOMP, errno);
+    if (syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, 0, &program) != 0) child_fail(plan, BURROW_PHASE_SECCOMP, errno);
 }
 
 /* execvpe without malloc: the container's PATH, the first match that runs.
@@ -541,7 +147,7 @@ static void exec_program(const struct decoded_plan *plan)
     const char *file = plan->argv[0];
     if (strchr(file, '/') != NULL || file[0] == 0) {
         execve(file, plan->argv, plan->envp);
-        fail(plan, BURROW_PHASE_EXEC, errno);
+        child_fail(plan, BURROW_PHASE_EXEC, errno);
     }
     const char *search = plan_string(plan, plan->header->search_path);
     if (search == NULL) search = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
@@ -568,7 +174,7 @@ static void exec_program(const struct decoded_plan *plan)
         if (*end == 0) break;
         p = end + 1;
     }
-    fail(plan, BURROW_PHASE_EXEC, other_error ? other_error : seen_denied ? EACCES : ENOENT);
+    child_fail(plan, BURROW_PHASE_EXEC, other_error ? other_error : seen_denied ? EACCES : ENOENT);
 }
 
 void child_main(const struct decoded_plan *plan)
@@ -598,17 +204,17 @@ void child_main(const struct decoded_plan *plan)
     ssize_t got;
     do { got = read(plan->sync_read, &go, 1); } while (got < 0 && errno == EINTR);
     if (got != 1) syscall(SYS_exit_group, 125);
-    if (network_error) fail(plan, BURROW_PHASE_NETWORK, network_error);
+    if (network_error) child_fail(plan, BURROW_PHASE_NETWORK, network_error);
 
     if (h->flags & (BURROW_PLAN_STDIN_NULL | BURROW_PLAN_DETACH_STDIO)) {
         int fd = open("/dev/null", O_RDWR | O_CLOEXEC);
-        if (fd < 0 || dup2(fd, 0) < 0) fail(plan, BURROW_PHASE_STDIN, errno);
-        if ((h->flags & BURROW_PLAN_DETACH_STDIO) && (dup2(fd, 1) < 0 || dup2(fd, 2) < 0)) fail(plan, BURROW_PHASE_STDIN, errno);
+        if (fd < 0 || dup2(fd, 0) < 0) child_fail(plan, BURROW_PHASE_STDIN, errno);
+        if ((h->flags & BURROW_PLAN_DETACH_STDIO) && (dup2(fd, 1) < 0 || dup2(fd, 2) < 0)) child_fail(plan, BURROW_PHASE_STDIN, errno);
         close(fd);
     }
-    if ((h->flags & BURROW_PLAN_NEW_SESSION) && setsid() < 0) fail(plan, BURROW_PHASE_SESSION, errno);
+    if ((h->flags & BURROW_PLAN_NEW_SESSION) && setsid() < 0) child_fail(plan, BURROW_PHASE_SESSION, errno);
 
-    run_steps(plan);
+    child_run_steps(plan);
     become_process(plan);
 
     if (!(h->flags & BURROW_PLAN_EXEC)) syscall(SYS_exit_group, 0);

@@ -29,4 +29,11 @@ const char *plan_string(const struct decoded_plan *plan, uint32_t offset);
 /* Never returns. */
 void child_main(const struct decoded_plan *plan) __attribute__((noreturn));
 
+/* Reports a step's failure or warning on the report pipe. */
+void child_report(const struct decoded_plan *plan, uint32_t kind, uint32_t step, int error);
+/* Reports a fatal failure and exits 125. */
+void child_fail(const struct decoded_plan *plan, uint32_t step, int error) __attribute__((noreturn));
+/* Walks the plan's steps (child_steps.c). */
+void child_run_steps(const struct decoded_plan *plan);
+
 #endif
