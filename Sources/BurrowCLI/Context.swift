@@ -19,7 +19,7 @@ final class Context {
         self.arguments = arguments
     }
 
-    var rootPath: String { rootOption ?? StoreLayout.defaultRoot(user: HostUser.current()) }
+    var rootPath: String { rootOption ?? StoreLayout.defaultRoot(user: identity.user) }
 
     func store() throws -> Store {
         if let openedStore { return openedStore }
