@@ -60,7 +60,7 @@ public struct LaunchFailure: Error, CustomStringConvertible, Sendable {
         case .seccomp: return "load the seccomp filter"
         case .exec: return "exec \(process?.arguments.first ?? "")"
         case .deathSignal: return "set the parent-death signal"
-        case .network: return "create the network namespace"
+        case .network: return "create the network namespace and bring up its loopback"
         case .unknown(let code): return "step \(code)"
         }
     }

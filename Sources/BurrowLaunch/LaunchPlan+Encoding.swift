@@ -9,7 +9,9 @@ extension LaunchPlan {
 
     enum Op: UInt32 {
         case makePrivate = 1, changeDirectory, mount, setRoot, makeDirectory, symlink, mask, readOnly,
-             pseudoFilesystem, pivotRoot, hostname, remountRootReadOnly, loopbackUp, writeFile, unlink
+             pseudoFilesystem, pivotRoot, hostname, remountRootReadOnly
+        // 13 was "bring up the loopback": every new network namespace gets it.
+        case writeFile = 14, unlink
     }
 
     struct StepFlags: OptionSet {
@@ -47,6 +49,10 @@ extension LaunchPlan {
         case .network: return 0x4000_0000
         case .cgroup: return 0x0200_0000
         }
+    }
+
+    static func cloneFlags(_ namespaces: Set<Namespace>) -> UInt64 {
+        namespaces.reduce(0) { $0 | cloneFlag($1) }
     }
 
     /// The string table; offset 0 is the empty string, which means "none".
@@ -126,8 +132,6 @@ extension LaunchPlan {
                 args[0] = strings.add(name)
             case .remountRootReadOnly:
                 op = .remountRootReadOnly
-            case .loopbackUp:
-                op = .loopbackUp
             case let .writeFile(path, contents, mode):
                 op = .writeFile
                 args[0] = strings.add(path)
@@ -205,7 +209,7 @@ extension LaunchPlan {
         out.append(u32: LaunchPlan.version)
         out.append(u32: UInt32(total))
         out.append(u32: planFlags.rawValue)
-        out.append(u64: namespaces.reduce(0) { $0 | LaunchPlan.cloneFlag($1) })
+        out.append(u64: LaunchPlan.cloneFlags(namespaces))
         out.append(u32: UInt32(steps.count))
         out.append(u32: UInt32(stepsOffset))
         out.append(u32: UInt32(stringsOffset))

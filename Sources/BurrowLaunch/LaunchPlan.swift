@@ -25,7 +25,6 @@ public struct LaunchPlan: Sendable, Equatable {
         case pivotRoot
         case hostname(String)
         case remountRootReadOnly
-        case loopbackUp
         /// A new file in the root with these contents.
         case writeFile(String, contents: String, mode: UInt32)
         case unlink(String)
@@ -83,6 +82,7 @@ public struct LaunchPlan: Sendable, Equatable {
         }
     }
 
+    /// A new network namespace comes with its loopback interface up.
     public var namespaces: Set<Namespace>
     public var steps: [Step] = []
     /// nil: exit 0 once the steps ran (feature probes).

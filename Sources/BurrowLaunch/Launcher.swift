@@ -12,48 +12,52 @@ public enum Launcher {
         public let warnings: [String]
     }
 
-    /// A child cloned into its namespaces and waiting, before its id maps
-    /// exist: the caller may do other work (create the container's files)
-    /// while the kernel makes the child's network namespace.
+    /// A child cloned into its namespaces, waiting for its plan: the caller
+    /// decides the plan while the kernel makes the child's network namespace.
     public final class Pending {
         private var child: burrow_child
-        private let plan: LaunchPlan
+        private let namespaces: Set<LaunchPlan.Namespace>
+        private var plan: LaunchPlan?
         private var settled = false
-        private var started = false
 
-        fileprivate init(child: burrow_child, plan: LaunchPlan) {
+        fileprivate init(child: burrow_child, namespaces: Set<LaunchPlan.Namespace>) {
             self.child = child
-            self.plan = plan
+            self.namespaces = namespaces
         }
 
         public var pid: Int32 { child.pid }
 
-        /// Writes the id maps, lets the child run its steps, and returns once
-        /// it has exec'd (or, for a plan without a process, once its steps ran).
-        public func run(mapping: UserNamespaceMapping?) throws -> Child {
-            try start(mapping: mapping)
+        /// Writes the id maps, sends the plan, and returns once the child has
+        /// exec'd (or, for a plan without a process, once its steps ran).
+        public func run(_ plan: LaunchPlan, mapping: UserNamespaceMapping?) throws -> Child {
+            try start(plan, mapping: mapping)
             return try finish()
         }
 
-        /// Writes the id maps and lets the child run its steps, while the
-        /// caller goes on with its own work until `finish`.
-        public func start(mapping: UserNamespaceMapping?) throws {
-            precondition(!settled && !started)
-            started = true
-            if let mapping, plan.namespaces.contains(.user) {
-                do {
+        /// Writes the id maps and sends the plan, which the child runs while
+        /// the caller goes on with its own work until `finish`.
+        public func start(_ plan: LaunchPlan, mapping: UserNamespaceMapping?) throws {
+            precondition(!settled && self.plan == nil)
+            precondition(plan.namespaces == namespaces, "the plan asks for other namespaces than the child was cloned into")
+            self.plan = plan
+            do {
+                if let mapping, namespaces.contains(.user) {
                     try IDMapWriter.write(mapping, pid: child.pid)
-                } catch {
-                    abandon()
-                    throw error
                 }
+                let bytes = plan.encoded()
+                let rc = bytes.withUnsafeBytes { burrow_launch_send(&child, $0.baseAddress!.assumingMemoryBound(to: UInt8.self), $0.count) }
+                if rc == -E2BIG { throw BurrowError.invalidArgument("the container's command line and environment are too large to start it") }
+                if rc < 0 { throw SystemError("send the launch plan to the child", errno: -rc) }
+            } catch {
+                abandon()
+                throw error
             }
-            burrow_launch_release(&child)
         }
 
         /// Returns once the child has exec'd; throws the first step that failed.
         public func finish() throws -> Child {
-            precondition(started && !settled)
+            guard let plan else { preconditionFailure("finish() before start()") }
+            precondition(!settled)
             settled = true
             var warnings: [String] = []
             var report = burrow_report()
@@ -85,22 +89,18 @@ public enum Launcher {
         }
     }
 
-    /// Clones the child; it waits until `Pending.run`.
-    public static func clone(_ plan: LaunchPlan) throws -> Pending {
-        let bytes = plan.encoded()
-        let buffer = UnsafeMutableRawPointer.allocate(byteCount: bytes.count, alignment: 8)
-        defer { buffer.deallocate() }
-        bytes.withUnsafeBytes { buffer.copyMemory(from: $0.baseAddress!, byteCount: bytes.count) }
+    /// Clones a child into `namespaces`; it waits for its plan (`Pending.start`).
+    public static func clone(_ namespaces: Set<LaunchPlan.Namespace>) throws -> Pending {
         var child = burrow_child()
-        let rc = burrow_launch_start(buffer.assumingMemoryBound(to: UInt8.self), bytes.count, &child)
-        if rc < 0 { throw cloneFailure(errno: -rc, plan: plan) }
-        return Pending(child: child, plan: plan)
+        let rc = burrow_launch_clone(LaunchPlan.cloneFlags(namespaces), &child)
+        if rc < 0 { throw cloneFailure(errno: -rc, namespaces: namespaces) }
+        return Pending(child: child, namespaces: namespaces)
     }
 
     /// Starts `plan`; returns once the child has exec'd (or, for a plan
     /// without a process, once its steps ran).
     public static func start(_ plan: LaunchPlan, mapping: UserNamespaceMapping?) throws -> Child {
-        try clone(plan).run(mapping: mapping)
+        try clone(plan.namespaces).run(plan, mapping: mapping)
     }
 
     /// Waits for the child while forwarding the signals this process gets,
@@ -133,8 +133,8 @@ public enum Launcher {
 
     /// clone() refuses a user namespace for a handful of reasons, each with
     /// its own sysctl; name the one that applies.
-    static func cloneFailure(errno error: Int32, plan: LaunchPlan) -> Error {
-        guard plan.namespaces.contains(.user) else { return SystemError("clone", errno: error) }
+    static func cloneFailure(errno error: Int32, namespaces: Set<LaunchPlan.Namespace>) -> Error {
+        guard namespaces.contains(.user) else { return SystemError("clone", errno: error) }
         if HostSystem.readSetting("/proc/sys/kernel/unprivileged_userns_clone") == "0" {
             return BurrowError.unsupported("user namespaces are disabled for unprivileged users (sysctl kernel.unprivileged_userns_clone=0): ask an administrator to set it to 1")
         }

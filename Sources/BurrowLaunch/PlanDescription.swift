@@ -3,7 +3,8 @@ public enum PlanDescription {
     public static func text(_ plan: LaunchPlan, mapping: UserNamespaceMapping?) -> String {
         var lines: [String] = []
         let order: [LaunchPlan.Namespace] = [.user, .mount, .pid, .uts, .ipc, .network, .cgroup]
-        lines.append("namespaces: " + order.filter(plan.namespaces.contains).map(\.rawValue).joined(separator: " "))
+        lines.append("namespaces: " + order.filter(plan.namespaces.contains).map(\.rawValue).joined(separator: " ")
+                     + (plan.namespaces.contains(.network) ? " (loopback up)" : ""))
         if let mapping {
             lines.append("uid map: " + mapping.uids.map(\.description).joined(separator: ", "))
             lines.append("gid map: " + mapping.gids.map(\.description).joined(separator: ", "))

@@ -50,10 +50,15 @@ public struct ContainerPlan {
     public static let readOnlyPaths = ["/proc/bus", "/proc/fs", "/proc/irq", "/proc/sys", "/proc/sysrq-trigger"]
     public static let devices = ["null", "zero", "full", "random", "urandom", "tty"]
 
-    public static func make(_ input: Input) -> LaunchPlan {
+    /// A container's namespaces: all of its own, but the network with `--network host`.
+    public static func namespaces(network: RunOptions.Network) -> Set<LaunchPlan.Namespace> {
         var namespaces: Set<LaunchPlan.Namespace> = [.user, .mount, .pid, .uts, .ipc]
-        if input.network != .host { namespaces.insert(.network) }
-        var plan = LaunchPlan(namespaces: namespaces)
+        if network != .host { namespaces.insert(.network) }
+        return namespaces
+    }
+
+    public static func make(_ input: Input) -> LaunchPlan {
+        var plan = LaunchPlan(namespaces: namespaces(network: input.network))
         plan.add(.makePrivate, "make the mount namespace private")
         plan.steps += input.rootfsSteps
 
@@ -97,7 +102,6 @@ public struct ContainerPlan {
         for path in readOnlyPaths { plan.add(.readOnly(path), "make \(path) read-only") }
         plan.add(.pivotRoot, "pivot_root into the root filesystem")
         plan.add(.hostname(input.hostname), "set the hostname \(input.hostname)")
-        if input.network != .host { plan.add(.loopbackUp, "bring up the loopback interface") }
 
         var process = LaunchPlan.Process(arguments: input.arguments, environment: input.environment)
         process.workingDirectory = input.workingDirectory

@@ -23,69 +23,97 @@ public struct ContainerRunner {
         self.note = note
     }
 
+    /// What follows from the options and the user alone, before the image is read.
+    struct Setting {
+        let mapping: UserNamespaceMapping
+        let probe: StorageProbe
+        let choice: StorageChoice
+        let layerView: String
+
+        /// Where the image's files need a helper in a user namespace of their
+        /// own first (a vfs copy, keep-id layer copies), the container's
+        /// child is cloned after them; otherwise before the image is read.
+        var clonesEarly: Bool { choice.driver != .vfs && layerView == LayerView.standard }
+    }
+
     /// Everything decided before anything is created.
     struct Prepared {
         let imageID: Digest
         let record: ImageRecord
         let config: ContainerConfiguration
-        let mapping: UserNamespaceMapping
-        let choice: StorageChoice
-        let probe: StorageProbe
         let arguments: [String]
         let workingDirectory: String
         let userEnvironment: [String]
         let resolvedUser: UserDatabase.Resolved
-        let layerView: String
+    }
+
+    func settle(_ options: RunOptions) throws -> Setting {
+        let mapping = try identity.mapping(options.userNamespace == .keepID ? .keepID : .rootless)
+        if mapping.needsHelpers { _ = try HelperPrograms.locate() }
+        let probe = StorageProbe.current(store: store)
+        let choice = try probe.choose(requested: options.storageDriver)
+        // With subordinate ids, keep-id reads layer copies whose owners match its mapping.
+        let layerView = options.userNamespace == .keepID && mapping.needsHelpers && identity.user.uid != 0
+            ? LayerView.keepID(uid: identity.user.uid, gid: identity.user.gid) : LayerView.standard
+        return Setting(mapping: mapping, probe: probe, choice: choice, layerView: layerView)
     }
 
     /// Runs the container and returns its exit code.
     public func run(_ options: RunOptions) throws -> Int32 {
-        let prepared = try prepare(options)
-        let id = Hex.random(bytes: 32)
-        let hostname = options.hostname ?? (options.network == .host ? HostSystem.hostname : String(id.prefix(12)))
-        let environment = ProcessSpecification.environment(image: prepared.config.env ?? [], user: prepared.userEnvironment,
-                                                           hostname: hostname, home: prepared.resolvedUser.home)
-        let filesystem = ContainerFilesystem(layout: store.layout, id: id, driver: prepared.choice.driver, layerView: prepared.layerView,
-                                             ephemeral: options.remove)
-
+        let setting = try settle(options)
         if options.dryRun {
-            let plan = try makePlan(options, prepared, filesystem: filesystem, hostname: hostname, environment: environment, dryRun: true)
-            print(PlanDescription.text(plan, mapping: prepared.mapping))
+            let prepared = try prepare(options, setting)
+            let id = Hex.random(bytes: 32)
+            let filesystem = ContainerFilesystem(layout: store.layout, id: id, driver: setting.choice.driver, layerView: setting.layerView,
+                                                 ephemeral: options.remove)
+            let plan = try makePlan(options, setting, prepared, filesystem: filesystem, id: id)
+            print(PlanDescription.text(plan, mapping: setting.mapping))
             return 0
         }
 
+        // The child is cloned as early as can be and works in parallel with
+        // this process: the kernel makes its network namespace while the
+        // image is read and the container's files are created here.
+        var child: (pending: Launcher.Pending, mapping: UserNamespaceMapping?)? = setting.clonesEarly ? try cloneChild(options, setting) : nil
+        let id = Hex.random(bytes: 32)
+        let filesystem = ContainerFilesystem(layout: store.layout, id: id, driver: setting.choice.driver, layerView: setting.layerView,
+                                             ephemeral: options.remove)
+        let prepared: Prepared
         let name = options.name ?? ContainerNames.random()
-        var record = ContainerRecord(id: id, name: name, imageID: prepared.imageID, imageName: options.image,
-                                     layers: prepared.record.layers, command: prepared.arguments, created: Timestamp.now(),
-                                     driver: prepared.choice.driver.rawValue, autoRemove: options.remove)
-        record.layerView = prepared.layerView == LayerView.standard ? nil : prepared.layerView
-
-        try filesystem.create(layers: prepared.record.layers)
-        let pending: Launcher.Pending
-        let mapping: UserNamespaceMapping?
+        var record: ContainerRecord
         do {
-            try ensureLayerView(prepared)
-            if prepared.choice.driver == .vfs {
-                let code = try UserNamespaceHelper.run(["--root", store.layout.root, "__storage", "assemble", id, prepared.layerView]
-                                                         + prepared.record.layers.map(\.description), mapping: try identity.mapping(.rootless))
-                if code != 0 { throw BurrowError.engine("could not copy the image into the container's root filesystem (vfs driver)") }
-            }
-            // With subordinate ids the container joins the user's standing
-            // namespace: newuidmap ran once, when it was made.
-            var plan = try makePlan(options, prepared, filesystem: filesystem, hostname: hostname, environment: environment, dryRun: false)
-            mapping = joinStandingNamespace(prepared.mapping) ? nil : prepared.mapping
-            if mapping == nil { plan.namespaces.remove(.user) }
-            // The child is cloned first and works in parallel with this
-            // process: it makes its network namespace and mounts its root
-            // filesystem while the record and /etc files are written here,
-            // and waits for them only where it binds those files.
-            pending = try Launcher.clone(plan)
+            prepared = try prepare(options, setting)
+            record = ContainerRecord(id: id, name: name, imageID: prepared.imageID, imageName: options.image,
+                                     layers: prepared.record.layers, command: prepared.arguments, created: Timestamp.now(),
+                                     driver: setting.choice.driver.rawValue, autoRemove: options.remove)
+            record.layerView = setting.layerView == LayerView.standard ? nil : setting.layerView
         } catch {
-            _ = filesystem.remove()
+            child?.pending.abandon()
             throw error
         }
         do {
-            try pending.start(mapping: mapping)
+            try filesystem.create(layers: prepared.record.layers)
+        } catch {
+            child?.pending.abandon()
+            _ = filesystem.remove()
+            throw error
+        }
+        let pending: Launcher.Pending
+        do {
+            if child == nil {
+                try ensureLayerView(setting, layers: prepared.record.layers)
+                if setting.choice.driver == .vfs {
+                    let code = try UserNamespaceHelper.run(["--root", store.layout.root, "__storage", "assemble", id, setting.layerView]
+                                                             + prepared.record.layers.map(\.description), mapping: try identity.mapping(.rootless))
+                    if code != 0 { throw BurrowError.engine("could not copy the image into the container's root filesystem (vfs driver)") }
+                }
+                child = try cloneChild(options, setting)
+            }
+            guard let child else { preconditionFailure("the container's child was not cloned") }
+            pending = child.pending
+            var plan = try makePlan(options, setting, prepared, filesystem: filesystem, id: id)
+            if child.mapping == nil { plan.namespaces.remove(.user) }
+            try pending.start(plan, mapping: child.mapping)
             // Held while the record appears, so `rmi` sees this container before it can remove a layer.
             let lock = try store.lock(.shared)
             guard store.imageExists(prepared.imageID) else { throw BurrowError.notFound("image \(options.image) was removed while the container was being created") }
@@ -100,28 +128,39 @@ public struct ContainerRunner {
             }
             _ = lock
         } catch {
-            pending.abandon()
+            child?.pending.abandon()
             _ = filesystem.remove()
             throw error
         }
 
+        // Forked while the child mounts its root filesystem: the process
+        // that will delete a --rm container's files costs nothing on the way out.
+        let cleaner = options.remove ? ContainerRemoval(store: store, identity: identity).prepareCleaner(for: filesystem, name: name) : nil
         let exitCode: Int32
         do {
             let child = try pending.finish()
             for warning in child.warnings { warn(warning) }
-            // While the container runs: the process that will delete its files.
-            let cleaner = options.remove ? ContainerRemoval(store: store, identity: identity).prepareCleaner(for: filesystem, name: name) : nil
             exitCode = try Launcher.wait(child)
             finish(&record, exitCode: exitCode, remove: options.remove, filesystem: filesystem, cleaner: cleaner)
         } catch {
             let failed = ContainerRunner.exitCode(for: error)
-            finish(&record, exitCode: failed, remove: options.remove, filesystem: filesystem, cleaner: nil)
+            finish(&record, exitCode: failed, remove: options.remove, filesystem: filesystem, cleaner: cleaner)
             throw ContainerRunner.userFacing(error, arguments: prepared.arguments)
         }
         return exitCode
     }
 
-    func prepare(_ options: RunOptions) throws -> Prepared {
+    /// Clones the container's child into its namespaces. With subordinate
+    /// ids it joins the user's standing namespace (newuidmap ran once, when
+    /// that was made) and the returned mapping is nil: there is none to write.
+    private func cloneChild(_ options: RunOptions, _ setting: Setting) throws -> (pending: Launcher.Pending, mapping: UserNamespaceMapping?) {
+        var namespaces = ContainerPlan.namespaces(network: options.network)
+        let joined = joinStandingNamespace(setting.mapping)
+        if joined { namespaces.remove(.user) }
+        return (try Launcher.clone(namespaces), joined ? nil : setting.mapping)
+    }
+
+    func prepare(_ options: RunOptions, _ setting: Setting) throws -> Prepared {
         let imageID: Digest
         let record: ImageRecord
         do {
@@ -138,12 +177,6 @@ public struct ContainerRunner {
         } catch {
             throw BurrowError.engine("the configuration of image \(options.image) is damaged (\(error)): remove the image and load it again")
         }
-        let mapping = try identity.mapping(options.userNamespace == .keepID ? .keepID : .rootless)
-        if mapping.needsHelpers { _ = try HelperPrograms.locate() }
-
-        let probe = StorageProbe.current(store: store)
-        let choice = try probe.choose(requested: options.storageDriver)
-
         let arguments: [String]
         let workingDirectory: String
         let userEnvironment: [String]
@@ -172,15 +205,11 @@ public struct ContainerRunner {
         } catch {
             throw BurrowError.invalidArgument("\(error)")
         }
-        guard mapping.mapsUID(resolved.uid), mapping.mapsGID(resolved.gid) else {
-            throw BurrowError.unsupported(unmappedUserMessage(resolved, spec: userSpec, mapping: mapping))
+        guard setting.mapping.mapsUID(resolved.uid), setting.mapping.mapsGID(resolved.gid) else {
+            throw BurrowError.unsupported(unmappedUserMessage(resolved, spec: userSpec, mapping: setting.mapping))
         }
-        // With subordinate ids, keep-id reads layer copies whose owners match its mapping.
-        let layerView = options.userNamespace == .keepID && mapping.needsHelpers && identity.user.uid != 0
-            ? LayerView.keepID(uid: identity.user.uid, gid: identity.user.gid) : LayerView.standard
-        return Prepared(imageID: imageID, record: record, config: config, mapping: mapping, choice: choice, probe: probe,
-                        arguments: arguments, workingDirectory: workingDirectory, userEnvironment: userEnvironment, resolvedUser: resolved,
-                        layerView: layerView)
+        return Prepared(imageID: imageID, record: record, config: config, arguments: arguments, workingDirectory: workingDirectory,
+                        userEnvironment: userEnvironment, resolvedUser: resolved)
     }
 
     /// Joins the standing namespace for a mapping with subordinate ids; false
@@ -197,9 +226,9 @@ public struct ContainerRunner {
     }
 
     /// The keep-id copies of the image's layers, made once per user and layer.
-    private func ensureLayerView(_ prepared: Prepared) throws {
-        guard prepared.layerView != LayerView.standard else { return }
-        let missing = prepared.record.layers.filter { !FileSystem.exists(store.layout.layerTree($0, view: prepared.layerView)) }
+    private func ensureLayerView(_ setting: Setting, layers: [Digest]) throws {
+        guard setting.layerView != LayerView.standard else { return }
+        let missing = layers.filter { !FileSystem.exists(store.layout.layerTree($0, view: setting.layerView)) }
         guard !missing.isEmpty else { return }
         note("preparing the image's layers for --userns=keep-id (once per image)")
         let code = try UserNamespaceHelper.run(["--root", store.layout.root, "__storage", "shift", String(identity.user.uid),
@@ -219,15 +248,18 @@ public struct ContainerRunner {
         return "the container's user \(who) (uid \(user.uid), gid \(user.gid)) is outside the ids mapped for you (0-\(highest)): use a user up to \(highest), or ask for a larger range in /etc/subuid and /etc/subgid"
     }
 
-    func makePlan(_ options: RunOptions, _ prepared: Prepared, filesystem: ContainerFilesystem, hostname: String,
-                  environment: [String], dryRun: Bool) throws -> LaunchPlan {
-        let rootfsSteps = try filesystem.mountSteps(layers: prepared.record.layers)
+    func makePlan(_ options: RunOptions, _ setting: Setting, _ prepared: Prepared, filesystem: ContainerFilesystem,
+                  id: String) throws -> LaunchPlan {
+        let hostname = options.hostname ?? (options.network == .host ? HostSystem.hostname : String(id.prefix(12)))
+        let environment = ProcessSpecification.environment(image: prepared.config.env ?? [], user: prepared.userEnvironment,
+                                                           hostname: hostname, home: prepared.resolvedUser.home)
         let input = ContainerPlan.Input(
-            rootfsSteps: rootfsSteps, etcFiles: EtcFiles.contents(hostname: hostname, network: options.network), hostname: hostname,
+            rootfsSteps: try filesystem.mountSteps(layers: prepared.record.layers),
+            etcFiles: EtcFiles.contents(hostname: hostname, network: options.network), hostname: hostname,
             network: options.network,
             arguments: prepared.arguments, environment: environment, workingDirectory: prepared.workingDirectory,
             uid: prepared.resolvedUser.uid, gid: prepared.resolvedUser.gid, additionalGroups: prepared.resolvedUser.additionalGroups,
-            canSetGroups: prepared.mapping.needsHelpers, ttyGroup: prepared.mapping.mapsGID(5) ? 5 : nil,
+            canSetGroups: setting.mapping.needsHelpers, ttyGroup: setting.mapping.mapsGID(5) ? 5 : nil,
             interactive: options.interactive)
         return ContainerPlan.make(input)
     }

@@ -177,13 +177,39 @@ static void exec_program(const struct decoded_plan *plan)
     child_fail(plan, BURROW_PHASE_EXEC, other_error ? other_error : seen_denied ? EACCES : ENOENT);
 }
 
-void child_main(const struct decoded_plan *plan)
+static int read_all(int fd, uint8_t *into, size_t size)
 {
-    const struct burrow_plan_header *h = plan->header;
+    size_t done = 0;
+    while (done < size) {
+        ssize_t n = read(fd, into + done, size - done);
+        if (n < 0 && errno == EINTR) continue;
+        if (n <= 0) return -1;
+        done += (size_t)n;
+    }
+    return 0;
+}
 
+/* The plan, once the parent has sent it: into the area mapped before clone,
+ * its argv and envp arrays after it. Nothing comes (the parent gave up):
+ * leave quietly. */
+static void receive_plan(const struct child_start *start, struct decoded_plan *plan)
+{
+    uint64_t size = 0;
+    if (read_all(start->sync_read, (uint8_t *)&size, sizeof size) != 0) syscall(SYS_exit_group, 125);
+    size_t pointers_at = ((size_t)size + 7) & ~(size_t)7;
+    if (size < sizeof(struct burrow_plan_header) || pointers_at >= start->area_size) syscall(SYS_exit_group, 125);
+    if (read_all(start->sync_read, start->area, (size_t)size) != 0) syscall(SYS_exit_group, 125);
+    /* The parent checked these bytes (plan_check) and the room they need. */
+    plan_bind(start->area, (char **)(void *)(start->area + pointers_at), plan);
+    plan->last_cap = start->last_cap;
+    plan->report_write = start->report_write;
+}
+
+void child_main(const struct child_start *start)
+{
     /* Holding the parent's end of the sync pipe would hide the parent's death. */
-    close(plan->parent_ends[0]);
-    close(plan->parent_ends[1]);
+    close(start->parent_ends[0]);
+    close(start->parent_ends[1]);
 
     /* Dispositions the CLI set must not leak into the container. */
     for (int sig = 1; sig < 65; sig++) {
@@ -193,18 +219,23 @@ void child_main(const struct decoded_plan *plan)
     }
     uint64_t empty = 0;
     syscall(SYS_rt_sigprocmask, SIG_SETMASK, &empty, NULL, 8);
+    /* Until the plan says otherwise, a child whose parent is gone has no purpose. */
+    syscall(SYS_prctl, PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
 
-    if (h->flags & BURROW_PLAN_PDEATHSIG) syscall(SYS_prctl, PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
-
-    /* Made here, while the parent writes the id maps (see parent.c). */
+    /* Made here, while the parent decides the plan and writes the id maps
+     * (see parent.c). Bringing up its loopback needs neither. */
     int network_error = 0;
-    if ((h->clone_flags & CLONE_NEWNET) && unshare(CLONE_NEWNET) != 0) network_error = errno;
+    if (start->clone_flags & CLONE_NEWNET) {
+        if (unshare(CLONE_NEWNET) != 0) network_error = errno;
+        else network_error = -child_loopback_up();
+    }
 
-    char go = 0;
-    ssize_t got;
-    do { got = read(plan->sync_read, &go, 1); } while (got < 0 && errno == EINTR);
-    if (got != 1) syscall(SYS_exit_group, 125);
+    struct decoded_plan decoded;
+    receive_plan(start, &decoded);
+    const struct decoded_plan *plan = &decoded;
+    const struct burrow_plan_header *h = plan->header;
     if (network_error) child_fail(plan, BURROW_PHASE_NETWORK, network_error);
+    if (!(h->flags & BURROW_PLAN_PDEATHSIG)) syscall(SYS_prctl, PR_SET_PDEATHSIG, 0, 0, 0, 0);
 
     if (h->flags & (BURROW_PLAN_STDIN_NULL | BURROW_PLAN_DETACH_STDIO)) {
         int fd = open("/dev/null", O_RDWR | O_CLOEXEC);

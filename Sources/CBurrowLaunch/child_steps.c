@@ -56,6 +56,23 @@ static int open_in_root(int root, const char *path, int flags)
     return fd < 0 ? -errno : (int)fd;
 }
 
+/* The parent directory of `path` inside the root, and the last component. */
+static int open_parent(int root, const char *path, const char **name)
+{
+    const char *slash = strrchr(path, '/');
+    if (slash == NULL) {
+        *name = path;
+        return open_in_root(root, "/", O_PATH | O_DIRECTORY);
+    }
+    char parent[PATH_BUF];
+    size_t n = (size_t)(slash - path);
+    if (n >= PATH_BUF) return -ENAMETOOLONG;
+    memcpy(parent, path, n);
+    parent[n] = 0;
+    *name = slash + 1;
+    return open_in_root(root, n == 0 ? "/" : parent, O_PATH | O_DIRECTORY);
+}
+
 /* Opens path inside root, creating what is missing: every missing parent as a
  * directory, the last component as a directory or an empty file. Each prefix
  * is resolved from the root again, so a symlink met on the way stays inside. */
@@ -63,6 +80,23 @@ static int open_creating(int root, const char *path, int want_dir, mode_t mode)
 {
     int fd = open_in_root(root, path, O_PATH);
     if (fd != -ENOENT) return fd;
+
+    /* Most often only the last component is missing (a device node's or a
+     * file's place in a fresh /dev or /etc): create it beside its parent. */
+    const char *last_name;
+    int parent_dir = open_parent(root, path, &last_name);
+    if (parent_dir >= 0 && *last_name != 0) {
+        int made = want_dir ? mkdirat(parent_dir, last_name, mode)
+                            : openat(parent_dir, last_name, O_CREAT | O_EXCL | O_WRONLY | O_NOFOLLOW | O_CLOEXEC, mode);
+        if (made >= 0 && !want_dir) close(made);
+        if (made < 0 && errno != EEXIST) { int e = -errno; close(parent_dir); return e; }
+        fd = (int)openat(parent_dir, last_name, O_PATH | O_NOFOLLOW | O_CLOEXEC);
+        int e = fd < 0 ? -errno : 0;
+        close(parent_dir);
+        return fd < 0 ? e : fd;
+    }
+    if (parent_dir >= 0) close(parent_dir);
+    else if (parent_dir != -ENOENT) return parent_dir;
 
     char prefix[PATH_BUF];
     size_t length = strlen(path);
@@ -194,6 +228,11 @@ static int step_mount_to(int root, const struct decoded_plan *plan, const struct
     return 0;
 }
 
+/* The empty read-only tmpfs over the first masked directory: every other
+ * masked directory gets a bind of it, not a filesystem of its own, which
+ * the kernel would have to make now and tear down when the container ends. */
+static int empty_tmpfs = -1;
+
 static int step_mask(int root, const char *path)
 {
     int fd = open_in_root(root, path, O_PATH | O_NOFOLLOW);
@@ -201,11 +240,21 @@ static int step_mask(int root, const char *path)
     if (fd < 0) return fd;
     struct stat st;
     if (fstat(fd, &st) != 0) { int e = -errno; close(fd); return e; }
-    char target[64];
+    char target[64], source[64];
     fd_path(target, fd);
-    int rc = S_ISDIR(st.st_mode)
-        ? mount("tmpfs", target, "tmpfs", MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC, "size=0")
-        : mount("/dev/null", target, NULL, MS_BIND, NULL);
+    int rc;
+    if (!S_ISDIR(st.st_mode)) {
+        rc = mount("/dev/null", target, NULL, MS_BIND, NULL);
+    } else if (empty_tmpfs >= 0) {
+        fd_path(source, empty_tmpfs);
+        rc = mount(source, target, NULL, MS_BIND, NULL);
+    } else {
+        rc = mount("tmpfs", target, "tmpfs", MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC, "size=0");
+        if (rc == 0) {
+            int mounted = open_in_root(root, path, O_PATH | O_NOFOLLOW);
+            if (mounted >= 0) empty_tmpfs = mounted;
+        }
+    }
     int e = rc == 0 ? 0 : -errno;
     close(fd);
     return e;
@@ -274,23 +323,6 @@ static int step_symlink(int root, const char *text, const char *path)
     return e;
 }
 
-/* The parent directory of `path` inside the root, and the last component. */
-static int open_parent(int root, const char *path, const char **name)
-{
-    const char *slash = strrchr(path, '/');
-    if (slash == NULL) {
-        *name = path;
-        return open_in_root(root, "/", O_PATH | O_DIRECTORY);
-    }
-    char parent[PATH_BUF];
-    size_t n = (size_t)(slash - path);
-    if (n >= PATH_BUF) return -ENAMETOOLONG;
-    memcpy(parent, path, n);
-    parent[n] = 0;
-    *name = slash + 1;
-    return open_in_root(root, n == 0 ? "/" : parent, O_PATH | O_DIRECTORY);
-}
-
 /* Files the container gets that no disk has to hold (/etc/hosts and the
  * like): written to a tmpfs of the container's own. */
 static int step_write_file(int root, const char *path, const char *contents, mode_t mode)
@@ -344,7 +376,7 @@ static int remount_root_readonly(void)
     return mount(NULL, "/", NULL, MS_BIND | MS_REMOUNT | MS_RDONLY | flags, NULL) == 0 ? 0 : -errno;
 }
 
-static int loopback_up(void)
+int child_loopback_up(void)
 {
     int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
     if (fd < 0) return -errno;
@@ -410,9 +442,6 @@ void child_run_steps(const struct decoded_plan *plan)
             break;
         case BURROW_OP_REMOUNT_ROOT_RO:
             rc = remount_root_readonly();
-            break;
-        case BURROW_OP_LOOPBACK_UP:
-            rc = loopback_up();
             break;
         case BURROW_OP_WRITE_FILE:
             rc = step_write_file(root, a0, plan_string(plan, s->arg[1]), (mode_t)s->arg[2]);

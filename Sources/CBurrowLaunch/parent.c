@@ -1,5 +1,5 @@
-/* The parent side of a launch: clone into the namespaces, release the child,
- * wait while forwarding signals. C because clone() returns twice. */
+/* The parent side of a launch: clone into the namespaces, send the child its
+ * plan, wait while forwarding signals. C because clone() returns twice. */
 #define _GNU_SOURCE
 #include "launch_internal.h"
 
@@ -12,6 +12,7 @@
 #include <signal.h>
 #include <stdint.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/signalfd.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -62,24 +63,32 @@ struct clone_args_v0 {
     uint64_t flags, pidfd, child_tid, parent_tid, exit_signal, stack, stack_size, tls;
 };
 
-int burrow_launch_start(const uint8_t *plan_bytes, size_t plan_size, struct burrow_child *child)
+int burrow_launch_clone(uint64_t clone_flags, struct burrow_child *child)
 {
-    struct decoded_plan plan;
-    int rc = plan_decode(plan_bytes, plan_size, &plan);
-    if (rc < 0) return rc;
+    struct child_start start;
+    memset(&start, 0, sizeof start);
+    start.clone_flags = clone_flags;
+    start.last_cap = plan_read_last_cap();
+    start.area_size = BURROW_PLAN_AREA_SIZE;
+    /* Untouched until the child writes its plan there: the parent pays for
+     * no page of it. */
+    void *area = mmap(NULL, start.area_size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+    if (area == MAP_FAILED) return -errno;
+    start.area = area;
 
     int sync_pipe[2], report_pipe[2];
-    if (pipe2(sync_pipe, O_CLOEXEC) != 0) { rc = -errno; plan_free(&plan); return rc; }
+    int rc;
+    if (pipe2(sync_pipe, O_CLOEXEC) != 0) { rc = -errno; munmap(area, start.area_size); return rc; }
     if (pipe2(report_pipe, O_CLOEXEC) != 0) {
         rc = -errno;
         close(sync_pipe[0]); close(sync_pipe[1]);
-        plan_free(&plan);
+        munmap(area, start.area_size);
         return rc;
     }
-    plan.sync_read = sync_pipe[0];
-    plan.report_write = report_pipe[1];
-    plan.parent_ends[0] = sync_pipe[1];
-    plan.parent_ends[1] = report_pipe[0];
+    start.sync_read = sync_pipe[0];
+    start.report_write = report_pipe[1];
+    start.parent_ends[0] = sync_pipe[1];
+    start.parent_ends[1] = report_pipe[0];
 
     /* Everything blocked across clone, so no handler of this process runs in
      * the child; the child resets dispositions and unblocks. */
@@ -92,9 +101,9 @@ int burrow_launch_start(const uint8_t *plan_bytes, size_t plan_size, struct burr
     struct clone_args_v0 args;
     memset(&args, 0, sizeof args);
     /* A network namespace takes the kernel most of a millisecond to make:
-     * the child makes it itself while this process writes the id maps and
-     * the container's files, instead of clone() making this process wait. */
-    uint64_t flags = plan.header->clone_flags & ~(uint64_t)CLONE_NEWNET;
+     * the child makes it itself while this process decides the plan and
+     * writes the id maps, instead of clone() making this process wait. */
+    uint64_t flags = clone_flags & ~(uint64_t)CLONE_NEWNET;
     args.flags = flags | CLONE_PIDFD;
     args.pidfd = (uint64_t)(uintptr_t)&pidfd;
     args.exit_signal = SIGCHLD;
@@ -103,13 +112,13 @@ int burrow_launch_start(const uint8_t *plan_bytes, size_t plan_size, struct burr
         pidfd = -1;
         pid = syscall(SYS_clone, (unsigned long)(flags | SIGCHLD), NULL, NULL, NULL, NULL);
     }
-    if (pid == 0) child_main(&plan);
+    if (pid == 0) child_main(&start);
     int clone_errno = errno;
 
     sigprocmask(SIG_SETMASK, &before, NULL);
     close(sync_pipe[0]);
     close(report_pipe[1]);
-    plan_free(&plan);
+    munmap(area, start.area_size);
     if (pid < 0) {
         close(sync_pipe[1]);
         close(report_pipe[0]);
@@ -120,21 +129,26 @@ int burrow_launch_start(const uint8_t *plan_bytes, size_t plan_size, struct burr
     child->pidfd = pidfd;
     child->sync_fd = sync_pipe[1];
     child->report_fd = report_pipe[0];
+    child->clone_flags = clone_flags;
     return 0;
 }
 
-/* A child that has already exec'd or died closed its end: the write must
- * fail with EPIPE, not kill this process with SIGPIPE. */
-static int send_go(struct burrow_child *child)
+/* A child that has died closed its end: the write must fail with EPIPE, not
+ * kill this process with SIGPIPE. */
+static int write_all(int fd, const uint8_t *bytes, size_t size)
 {
     sigset_t pipe_only, before;
     sigemptyset(&pipe_only);
     sigaddset(&pipe_only, SIGPIPE);
     pthread_sigmask(SIG_BLOCK, &pipe_only, &before);
-    char go = 1;
-    ssize_t n;
-    do { n = write(child->sync_fd, &go, 1); } while (n < 0 && errno == EINTR);
-    int rc = n == 1 ? 0 : -errno;
+    int rc = 0;
+    size_t done = 0;
+    while (done < size) {
+        ssize_t n = write(fd, bytes + done, size - done);
+        if (n < 0 && errno == EINTR) continue;
+        if (n < 0) { rc = -errno; break; }
+        done += (size_t)n;
+    }
     if (rc == -EPIPE) {
         struct timespec now = { 0, 0 };
         sigtimedwait(&pipe_only, NULL, &now);
@@ -143,9 +157,17 @@ static int send_go(struct burrow_child *child)
     return rc;
 }
 
-int burrow_launch_release(struct burrow_child *child)
+int burrow_launch_send(struct burrow_child *child, const uint8_t *plan, size_t plan_size)
 {
-    int rc = send_go(child);
+    int rc = plan_check(plan, plan_size);
+    const struct burrow_plan_header *h = (const struct burrow_plan_header *)plan;
+    if (rc == 0 && h->clone_flags != child->clone_flags) rc = -EINVAL;
+    if (rc == 0 && ((plan_size + 7) & ~(size_t)7) + plan_pointer_space(plan) > BURROW_PLAN_AREA_SIZE) rc = -E2BIG;
+    if (rc == 0) {
+        uint64_t size = plan_size;
+        rc = write_all(child->sync_fd, (const uint8_t *)&size, sizeof size);
+        if (rc == 0) rc = write_all(child->sync_fd, plan, plan_size);
+    }
     close(child->sync_fd);
     child->sync_fd = -1;
     return rc;

@@ -1,5 +1,5 @@
-/* Validation of the flat launch plan, done in the parent so the child can
- * trust every offset. C because the child that reads it cannot run Swift. */
+/* The flat launch plan: validated in the parent, so the child can trust every
+ * offset, and bound in the child. C because the child cannot run Swift. */
 #include "launch_internal.h"
 
 #include <errno.h>
@@ -25,19 +25,7 @@ const char *plan_string(const struct decoded_plan *plan, uint32_t offset)
     return offset == 0 ? NULL : plan->strings + offset;
 }
 
-static char **string_array(const struct burrow_plan_header *h, uint32_t offset, uint32_t count)
-{
-    const uint32_t *offsets = (const uint32_t *)((const uint8_t *)h + offset);
-    char **array = calloc((size_t)count + 1, sizeof(char *));
-    if (array == NULL) return NULL;
-    for (uint32_t i = 0; i < count; i++) {
-        if (!string_ok(h, offsets[i])) { free(array); errno = EINVAL; return NULL; }
-        array[i] = (char *)h + h->strings_offset + offsets[i];
-    }
-    return array;
-}
-
-static int read_last_cap(void)
+int plan_read_last_cap(void)
 {
     char buf[16] = {0};
     int fd = open("/proc/sys/kernel/cap_last_cap", O_RDONLY | O_CLOEXEC);
@@ -48,9 +36,8 @@ static int read_last_cap(void)
     return atoi(buf);
 }
 
-int plan_decode(const uint8_t *plan, size_t size, struct decoded_plan *out)
+int plan_check(const uint8_t *plan, size_t size)
 {
-    memset(out, 0, sizeof *out);
     if (size < sizeof(struct burrow_plan_header) || ((uintptr_t)plan & 7) != 0) return -EINVAL;
     const struct burrow_plan_header *h = (const struct burrow_plan_header *)plan;
     if (h->magic != BURROW_PLAN_MAGIC || h->version != BURROW_PLAN_VERSION || h->total_size != size) return -EINVAL;
@@ -65,6 +52,10 @@ int plan_decode(const uint8_t *plan, size_t size, struct decoded_plan *out)
     if ((h->flags & BURROW_PLAN_EXEC) && h->argv_count == 0) return -EINVAL;
     if (h->cwd && !string_ok(h, h->cwd)) return -EINVAL;
     if (h->search_path && !string_ok(h, h->search_path)) return -EINVAL;
+    const uint32_t *argv = (const uint32_t *)(plan + h->argv_offset);
+    for (uint32_t i = 0; i < h->argv_count; i++) if (!string_ok(h, argv[i])) return -EINVAL;
+    const uint32_t *envp = (const uint32_t *)(plan + h->envp_offset);
+    for (uint32_t i = 0; i < h->envp_count; i++) if (!string_ok(h, envp[i])) return -EINVAL;
 
     const struct burrow_plan_step *steps = (const struct burrow_plan_step *)(plan + h->steps_offset);
     for (uint32_t i = 0; i < h->step_count; i++) {
@@ -73,26 +64,35 @@ int plan_decode(const uint8_t *plan, size_t size, struct decoded_plan *out)
             int is_number = (steps[i].op == BURROW_OP_MKDIR && a == 1) || (steps[i].op == BURROW_OP_WRITE_FILE && a == 2);
             if (!is_number && arg != 0 && !string_ok(h, arg)) return -EINVAL;
         }
-        if (steps[i].op < BURROW_OP_MAKE_PRIVATE || steps[i].op > BURROW_OP_UNLINK) return -EINVAL;
+        if (steps[i].op < BURROW_OP_MAKE_PRIVATE || steps[i].op > BURROW_OP_UNLINK || steps[i].op == BURROW_OP_RETIRED_13)
+            return -EINVAL;
     }
+    return 0;
+}
 
+size_t plan_pointer_space(const uint8_t *plan)
+{
+    const struct burrow_plan_header *h = (const struct burrow_plan_header *)plan;
+    return ((size_t)h->argv_count + 1 + (size_t)h->envp_count + 1) * sizeof(char *);
+}
+
+static char **bind_strings(const struct burrow_plan_header *h, uint32_t offset, uint32_t count, char **array)
+{
+    const uint32_t *offsets = (const uint32_t *)((const uint8_t *)h + offset);
+    for (uint32_t i = 0; i < count; i++) array[i] = (char *)h + h->strings_offset + offsets[i];
+    array[count] = NULL;
+    return array;
+}
+
+void plan_bind(const uint8_t *plan, char **pointers, struct decoded_plan *out)
+{
+    const struct burrow_plan_header *h = (const struct burrow_plan_header *)plan;
     out->header = h;
-    out->steps = steps;
+    out->steps = (const struct burrow_plan_step *)(plan + h->steps_offset);
     out->strings = (const char *)plan + h->strings_offset;
     out->groups = (const uint32_t *)(plan + h->groups_offset);
     out->seccomp = h->seccomp_count ? plan + h->seccomp_offset : NULL;
     out->rlimits = (const struct burrow_plan_rlimit *)(plan + h->rlimit_offset);
-    out->argv = string_array(h, h->argv_offset, h->argv_count);
-    out->envp = string_array(h, h->envp_offset, h->envp_count);
-    if (out->argv == NULL || out->envp == NULL) { plan_free(out); return -EINVAL; }
-    out->last_cap = read_last_cap();
-    return 0;
-}
-
-void plan_free(struct decoded_plan *plan)
-{
-    free(plan->argv);
-    free(plan->envp);
-    plan->argv = NULL;
-    plan->envp = NULL;
+    out->argv = bind_strings(h, h->argv_offset, h->argv_count, pointers);
+    out->envp = bind_strings(h, h->envp_offset, h->envp_count, pointers + h->argv_count + 1);
 }

@@ -85,7 +85,7 @@ enum burrow_op {
     BURROW_OP_PIVOT_ROOT = 10,
     BURROW_OP_HOSTNAME = 11,    /* arg0 */
     BURROW_OP_REMOUNT_ROOT_RO = 12,
-    BURROW_OP_LOOPBACK_UP = 13, /* bring up "lo" in the new network namespace */
+    BURROW_OP_RETIRED_13 = 13,  /* was "bring up lo": every new network namespace gets it now */
     BURROW_OP_WRITE_FILE = 14,  /* arg0: path in root, arg1: contents, arg2: mode; a new file */
     BURROW_OP_UNLINK = 15,      /* arg0: path in root */
 };
@@ -132,19 +132,22 @@ struct burrow_report {
 struct burrow_child {
     int pid;
     int pidfd;                  /* -1 when the kernel has no clone3 */
-    int sync_fd;                /* write one byte once the id maps are in place */
+    int sync_fd;                /* the plan goes here, once the id maps are in place */
     int report_fd;              /* read struct burrow_report until EOF */
+    uint64_t clone_flags;       /* CLONE_NEW* the child was made with: its plan must ask for the same */
 };
 
-/* Validates the plan, clones the child into the plan's namespaces and returns
- * at once; the child waits for burrow_launch_release. The signals the CLI
- * forwards stay blocked in the caller until burrow_wait_forwarding returns.
- * Returns 0, or -errno (-EINVAL: malformed plan). */
-int burrow_launch_start(const uint8_t *plan, size_t plan_size, struct burrow_child *child);
+/* Clones a child into the namespaces in clone_flags (CLONE_NEWNET it makes
+ * itself, with its loopback up) and returns at once: the caller decides the
+ * plan while the kernel makes the namespaces, writes the id maps, and sends
+ * it with burrow_launch_send. The signals the CLI forwards stay blocked in
+ * the caller until burrow_wait_forwarding returns. Returns 0, or -errno. */
+int burrow_launch_clone(uint64_t clone_flags, struct burrow_child *child);
 
-/* Lets the child go on (the parent has written its id maps). */
-int burrow_launch_release(struct burrow_child *child);
-
+/* Validates the plan and sends it to the child, which then runs it. Returns
+ * 0, -EINVAL for a malformed plan or one for other namespaces, -E2BIG for
+ * one too large, or -errno (-EPIPE: the child is gone). */
+int burrow_launch_send(struct burrow_child *child, const uint8_t *plan, size_t plan_size);
 
 /* Waits for the child, forwarding the signals the caller receives, and
  * restores the signal mask. Returns 0 and the wait status, or -errno. */
