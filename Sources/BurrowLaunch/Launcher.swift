@@ -79,6 +79,16 @@ public enum Launcher {
             return Child(pid: child.pid, pidfd: child.pidfd, warnings: warnings)
         }
 
+        /// Lets a started child go on alone: neither its exec nor its exit
+        /// is waited for (a long-lived helper whose namespaces are all the
+        /// caller needs). It stays this process's child until this process ends.
+        public func leave() {
+            precondition(plan != nil && !settled, "leave() before start()")
+            settled = true
+            close(child.report_fd)
+            if child.pidfd >= 0 { close(child.pidfd) }
+        }
+
         /// Kills the waiting child (the caller's own preparation failed).
         public func abandon() {
             guard !settled else { return }

@@ -70,11 +70,17 @@ public enum UserNamespaceKeeper {
         plan.detachStandardStreams = true
         plan.newSession = true
         plan.dieWithParent = false
-        let child = try Launcher.start(plan, mapping: mapping)
-        guard let start = startTime(of: child.pid) else { throw Unavailable(description: "the namespace keeper exited at once") }
-        try FileSystem.writeAtomically(pidFile, Array("\(child.pid) \(start)".utf8), mode: 0o600)
+        // The namespace is whole once its maps are written: it is joined
+        // while the keeper is still on its way to exec, not after.
+        let child = try Launcher.clone(plan.namespaces)
+        try child.start(plan, mapping: mapping)
+        child.leave()
         let fd = Glibc.open("/proc/\(child.pid)/ns/user", O_RDONLY | O_CLOEXEC)
-        guard fd >= 0 else { throw SystemError("open", path: "/proc/\(child.pid)/ns/user", errno: errno) }
+        guard fd >= 0, let start = startTime(of: child.pid) else {
+            if fd >= 0 { close(fd) }
+            throw Unavailable(description: "the namespace keeper exited at once")
+        }
+        try FileSystem.writeAtomically(pidFile, Array("\(child.pid) \(start)".utf8), mode: 0o600)
         return fd
     }
 

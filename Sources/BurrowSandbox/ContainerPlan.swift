@@ -107,7 +107,8 @@ public struct ContainerPlan {
         process.workingDirectory = input.workingDirectory
         process.searchPath = ProcessSpecification.searchPath(in: input.environment)
         process.user = (input.uid, input.gid)
-        if input.canSetGroups { process.groups = input.additionalGroups }
+        // As Docker: the primary group leads the supplementary list, then the /etc/group memberships.
+        if input.canSetGroups { process.groups = [input.gid] + input.additionalGroups.filter { $0 != input.gid } }
         process.capabilities = Capability.sets(Capability.dockerDefault, forUID: input.uid)
         plan.process = process
         plan.stdinFromNull = !input.interactive

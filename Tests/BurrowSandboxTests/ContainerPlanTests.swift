@@ -66,8 +66,9 @@ struct ContainerPlanTests {
         #expect(user.user?.uid == 1000)
     }
 
-    @Test func groupsAreLeftAloneWhenSetgroupsIsDenied() {
-        #expect(ContainerPlan.make(input()).process?.groups == [10])
+    @Test func primaryGroupLeadsAndSetgroupsDeniedLeavesThemAlone() {
+        #expect(ContainerPlan.make(input()).process?.groups == [0, 10])
+        #expect(ContainerPlan.make(input(uid: 10)).process?.groups == [10])
         #expect(ContainerPlan.make(input(canSetGroups: false)).process?.groups == nil)
     }
 }
