@@ -19,7 +19,9 @@ final class Context {
         self.arguments = arguments
     }
 
-    var rootPath: String { rootOption ?? StoreLayout.defaultRoot(user: identity.user) }
+    /// Absolute: the store is entered from helpers and children whose
+    /// working directory is not this one.
+    lazy var rootPath: String = FileSystem.absolute(rootOption ?? StoreLayout.defaultRoot(user: identity.user))
 
     func store() throws -> Store {
         if let openedStore { return openedStore }

@@ -9,7 +9,7 @@ enum Help {
         }
         lines += ["", "Options:"]
         lines += optionLines(CLI.allGlobalOptions)
-        lines += ["", "Run 'burrow COMMAND --help' for a command's options, 'man burrow-COMMAND' for its manual."]
+        lines += ["", "Run 'burrow COMMAND --help' for a command's options, 'man -l man/burrow-COMMAND.1' (from the source tree) for its manual."]
         return lines.joined(separator: "\n")
     }
 

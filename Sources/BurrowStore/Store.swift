@@ -17,7 +17,15 @@ public final class Store: @unchecked Sendable {
                 try FileSystem.makeDirectory(directory, mode: 0o700)
             }
         } catch let error as SystemError {
-            throw BurrowError(.permissionDenied, "cannot use the store at \(root): \(error); choose another with --root DIR or BURROW_ROOT")
+            let reason: String
+            if error.errno == EEXIST && !FileSystem.isDirectory(error.path ?? root) {
+                reason = "\(error.path ?? root) is not a directory"
+            } else if error.errno == EACCES {
+                reason = "\(error.path ?? root): permission denied (it belongs to another user, or a directory above it is closed)"
+            } else {
+                reason = "\(error)"
+            }
+            throw BurrowError(.permissionDenied, "cannot use the store at \(root): \(reason); choose another with --root DIR or BURROW_ROOT")
         }
     }
 

@@ -13,6 +13,14 @@ public enum FileSystem {
         return stat(path, &st) == 0 && bsys_is_dir(st.st_mode) != 0
     }
 
+    /// `path` from the working directory when it is relative.
+    public static func absolute(_ path: String) -> String {
+        guard !path.hasPrefix("/"), let cwd = getcwd(nil, 0) else { return path }
+        defer { free(cwd) }
+        let base = String(cString: cwd)
+        return path.isEmpty || path == "." ? base : (base == "/" ? "" : base) + "/" + path
+    }
+
     /// nil when nothing is there.
     public static func linkStatus(_ path: String) throws -> stat? {
         var st = stat()

@@ -51,7 +51,7 @@ enum ConfigurationCheck {
         do {
             config = try JSONDecoder().decode(ImageConfiguration.self, from: Data(bytes))
         } catch {
-            throw BurrowError.invalidArgument("\(displayName): the image configuration is not valid JSON of an image config (\(error))")
+            throw BurrowError.invalidArgument("\(displayName): the image configuration is not valid (\(ArchiveLoader.describe(error))): the archive is damaged")
         }
         guard config.rootfs.diffIDs.count == layerCount else {
             throw BurrowError.invalidArgument("\(displayName): the configuration lists \(config.rootfs.diffIDs.count) layers, the manifest \(layerCount): the archive is damaged")

@@ -20,6 +20,9 @@ enum ImageLoad: Command {
         if let input, FileSystem.isDirectory(input) {
             throw BurrowError.invalidArgument("\(input) is a directory: give a docker-archive or oci-archive file (tar)")
         }
+        if let input, access(input, R_OK) != 0 {
+            throw BurrowError.permissionDenied("cannot read \(input): \(String(cString: strerror(errno))); give an archive you can read")
+        }
         if let code = try context.reenterUserNamespace() { return code }
         let store = try context.store()
         store.sweepStaging()

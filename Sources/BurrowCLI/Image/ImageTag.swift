@@ -14,6 +14,14 @@ enum ImageTag: Command {
             throw BurrowError.invalidArgument("\(error)")
         }
         guard target.digest == nil else { throw BurrowError.invalidArgument("a tag cannot name a digest: \(arguments.positionals[1])") }
+        // Names that would read as an image id later, as Docker refuses them.
+        let name = target.familiarRepository
+        if name == "sha256" {
+            throw BurrowError.invalidArgument("refusing to create an ambiguous tag using the digest algorithm as a name: \(arguments.positionals[1]); choose another name")
+        }
+        if name.utf8.count == 64 && Hex.isLowercaseHex(Substring(name)) {
+            throw BurrowError.invalidArgument("invalid repository name (\(name)): a 64-character hexadecimal name would read as an image id; choose another name")
+        }
         let lock = try store.lock(.exclusive)
         defer { _ = lock }
         var tags = try store.tags()
