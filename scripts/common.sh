@@ -42,6 +42,15 @@ ensure_user() {
     local name=$1 count=$2
     id "$name" >/dev/null 2>&1 || as_root useradd --create-home --shell /bin/bash "$name"
     as_root chmod 700 "$(getent passwd "$name" | cut -d: -f6)"
+    # A range already as asked stays where it is: moving it would orphan the
+    # files of the user's store, which belong to the old range.
+    if [ "$count" -gt 0 ] && [ "$(grep -c "^$name:[0-9]*:$count\$" /etc/subuid)" = 1 ] &&
+        [ "$(grep "^$name:" /etc/subuid)" = "$(grep "^$name:" /etc/subgid)" ]; then
+        return 0
+    fi
+    if [ "$count" -eq 0 ] && ! grep -q "^$name:" /etc/subuid /etc/subgid; then
+        return 0
+    fi
     # Drop whatever useradd assigned, then give exactly the range asked for.
     as_root sed -i "/^$name:/d" /etc/subuid /etc/subgid
     if [ "$count" -gt 0 ]; then
