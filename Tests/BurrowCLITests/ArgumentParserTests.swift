@@ -1,4 +1,5 @@
 @testable import BurrowCLI
+import BurrowOCI
 import Testing
 
 struct ArgumentParserTests {
@@ -49,7 +50,7 @@ struct ArgumentParserTests {
     }
 
     @Test func templatesFillFields() throws {
-        #expect(try OutputFormat.fill("{{.Repository}}:{{.Tag}}\\t{{ .ID }}", [("Repository", "busybox"), ("Tag", "latest"), ("ID", "abc")], json: "{}") == "busybox:latest\tabc")
-        #expect(throws: (any Error).self) { try OutputFormat.fill("{{.Nope}}", [("ID", "x")], json: "{}") }
+        #expect(try OutputFormat.fill("{{.Repository}}:{{.Tag}}\\t{{ .ID }}", .object([("Repository", .string("busybox")), ("Tag", .string("latest")), ("ID", .string("abc"))]), missingFields: .error) == "busybox:latest\tabc")
+        #expect(throws: (any Error).self) { try OutputFormat.fill("{{.Nope}}", .object([("ID", .string("x"))]), missingFields: .error) }
     }
 }

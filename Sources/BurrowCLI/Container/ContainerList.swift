@@ -59,11 +59,7 @@ enum ContainerList: Command {
         case .json:
             for row in rows { context.out(try JSONOutput.encode(row, pretty: false)) }
         case .template(let template):
-            for row in rows {
-                context.out(try OutputFormat.fill(template, [("ID", row.ID), ("Image", row.Image), ("Command", row.Command),
-                    ("CreatedAt", row.CreatedAt), ("State", row.State), ("Status", row.Status), ("Names", row.Names)],
-                    json: try JSONOutput.encode(row, pretty: false)))
-            }
+            for row in rows { context.out(try OutputFormat.fill(template, try JSONOutput.document(row), missingFields: .error)) }
         case .table:
             var table = Table(["CONTAINER ID", "IMAGE", "COMMAND", "CREATED", "STATUS", "NAMES"])
             for (row, record) in zip(rows, records.filter { arguments.flag("all") || state($0).state == "running" }) {

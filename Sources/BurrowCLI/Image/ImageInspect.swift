@@ -118,7 +118,9 @@ enum Inspect: Command {
             throw BurrowError.invalidArgument("--type \(type) is unknown: use image or container")
         }
         let tags = try store.tags()
-        var documents: [String] = []
+        let template: String? = if case .template(let text) = OutputFormat(arguments.value("format")) { text } else { nil }
+        var documents: [JSONValue] = []
+        var filled: [String] = []
         var failed = false
         /// nil when nothing by that name exists; an ambiguous prefix is an error.
         func found<T>(_ body: () throws -> T) throws -> T? {
@@ -128,16 +130,17 @@ enum Inspect: Command {
                 return nil
             }
         }
+        func add(_ document: JSONValue) throws {
+            if let template { filled.append(try OutputFormat.fill(template, document)) } else { documents.append(document) }
+        }
         for name in arguments.positionals {
             do {
                 if type != "container", let id = try found({ try store.resolveImage(name, tags: tags) }) {
-                    let inspection = try ImageInspection.make(store: store, id: id, tags: tags)
-                    documents.append(try render(inspection, arguments.value("format"), fields: [("Id", id.description), ("Os", inspection.os), ("Architecture", inspection.architecture), ("Created", inspection.created), ("Size", String(inspection.size))]))
+                    try add(try JSONOutput.document(try ImageInspection.make(store: store, id: id, tags: tags)))
                     continue
                 }
                 if type != "image", let id = try found({ try store.resolveContainer(name) }), let record = try store.container(id) {
-                    let inspection = ContainerInspection(record: record, layout: store.layout)
-                    documents.append(try render(inspection, arguments.value("format"), fields: [("Id", record.id), ("Name", "/" + record.name), ("Image", record.imageID.description), ("State", record.state.rawValue)]))
+                    try add(try JSONOutput.document(ContainerInspection(record: record, layout: store.layout)))
                     continue
                 }
                 throw BurrowError.notFound("no such object: \(name)")
@@ -146,24 +149,11 @@ enum Inspect: Command {
                 failed = true
             }
         }
-        if case .template = OutputFormat(arguments.value("format")) {
-            for document in documents { context.out(document) }
+        if template != nil {
+            for text in filled { context.out(text) }
         } else if !documents.isEmpty || !failed {
-            context.out("[\n" + documents.map { indent($0) }.joined(separator: ",\n") + "\n]")
+            context.out(JSONValue.array(documents).pretty())
         }
         return failed ? 125 : 0
-    }
-
-    static func render<T: Encodable>(_ value: T, _ format: String?, fields: [(key: String, value: String)]) throws -> String {
-        switch OutputFormat(format) {
-        case .template(let template):
-            return try OutputFormat.fill(template, fields, json: try JSONOutput.encode(value, pretty: false))
-        default:
-            return try JSONOutput.encode(value, pretty: true)
-        }
-    }
-
-    static func indent(_ text: String) -> String {
-        text.split(separator: "\n", omittingEmptySubsequences: false).map { "    " + $0 }.joined(separator: "\n")
     }
 }

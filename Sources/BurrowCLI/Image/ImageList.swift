@@ -62,11 +62,7 @@ enum ImageList: Command {
         case .json:
             for (_, row) in rows { context.out(try JSONOutput.encode(row, pretty: false)) }
         case .template(let template):
-            for (_, row) in rows {
-                context.out(try OutputFormat.fill(template, [("Containers", row.Containers), ("CreatedAt", row.CreatedAt),
-                    ("CreatedSince", row.CreatedSince), ("Digest", row.Digest), ("ID", row.ID), ("Repository", row.Repository),
-                    ("Size", row.Size), ("Tag", row.Tag)], json: try JSONOutput.encode(row, pretty: false)))
-            }
+            for (_, row) in rows { context.out(try OutputFormat.fill(template, try JSONOutput.document(row), missingFields: .error)) }
         case .table:
             var table = Table(["REPOSITORY", "TAG", "IMAGE ID", "CREATED", "SIZE"])
             for (_, row) in rows { table.add([row.Repository, row.Tag, row.ID, row.CreatedSince, row.Size]) }

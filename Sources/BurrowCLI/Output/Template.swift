@@ -1,9 +1,10 @@
+import BurrowOCI
 import BurrowSystem
 import FoundationEssentials
 
 /// `--format`: "json" for one JSON object per line, "table" for the default
-/// table, or a Go-style template whose `{{.Field}}` and `{{json .}}` are
-/// filled from the row.
+/// table, or a Go text/template filled from the row (TemplateParser.swift,
+/// TemplateEvaluator.swift).
 enum OutputFormat {
     case table
     case json
@@ -17,44 +18,17 @@ enum OutputFormat {
         }
     }
 
-    /// Fills a template from an ordered list of fields.
-    static func fill(_ template: String, _ fields: [(key: String, value: String)], json: String) throws -> String {
-        var output = ""
-        var rest = Substring(template)
-        while let open = rest.range(of: "{{") {
-            output += rest[..<open.lowerBound]
-            guard let close = rest[open.upperBound...].range(of: "}}") else {
-                throw BurrowError.invalidArgument("template \"\(template)\" has an unclosed {{")
-            }
-            let expression = rest[open.upperBound..<close.lowerBound].trimmingCharacters(in: .whitespacesAndNewlines)
-            if expression == "json ." {
-                output += json
-            } else if expression.hasPrefix("."), let value = fields.first(where: { $0.key == String(expression.dropFirst()) })?.value {
-                output += value
-            } else {
-                let names = fields.map { "." + $0.key }.joined(separator: " ")
-                throw BurrowError.invalidArgument("template field \(expression) is unknown: use one of \(names)")
-            }
-            rest = rest[close.upperBound...]
+    /// Runs a template over a row or document.
+    static func fill(_ template: String, _ data: JSONValue, missingFields: MissingFields = .noValue) throws -> String {
+        do throws(TemplateError) {
+            return try Template(parsing: template).render(data, missingFields: missingFields)
+        } catch {
+            throw error.burrowError(in: template)
         }
-        output += rest
-        return output.replacingEscapes()
     }
 }
 
 extension Substring {
-    func range(of needle: String) -> Range<Substring.Index>? {
-        guard let first = needle.first else { return nil }
-        var index = startIndex
-        while index < endIndex {
-            if self[index] == first && self[index...].hasPrefix(needle) {
-                return index..<self.index(index, offsetBy: needle.count)
-            }
-            index = self.index(after: index)
-        }
-        return nil
-    }
-
     func trimmingCharacters(in set: WhitespaceSet) -> String { String(self).trimmingCharacters(in: set) }
 }
 
@@ -84,5 +58,15 @@ enum JSONOutput {
         let encoder = JSONEncoder()
         encoder.outputFormatting = pretty ? [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes] : [.sortedKeys, .withoutEscapingSlashes]
         return String(decoding: try encoder.encode(value), as: UTF8.self)
+    }
+
+    /// The value as the JSON a template runs over, keys sorted.
+    static func document<T: Encodable>(_ value: T) throws -> JSONValue {
+        let text = try encode(value, pretty: false)
+        do {
+            return try JSONValue(parsing: Array(text.utf8))
+        } catch {
+            throw BurrowError.engine("reading back the JSON of \(T.self): \(error)")
+        }
     }
 }

@@ -8,7 +8,7 @@ import Glibc
 
 enum SystemInfo: Command {
     static let spec = CommandSpec("info", summary: "Show what the kernel allows, the user's id ranges, and the store", options: [
-        OptionSpec("format", short: "f", value: "FORMAT", help: "json, or the default text"),
+        OptionSpec("format", short: "f", value: "FORMAT", help: "json, the default text, or a template such as '{{.host.kernel}}'"),
     ], maximumPositionals: 0)
 
     struct Report: Encodable {
@@ -100,25 +100,24 @@ enum SystemInfo: Command {
         sections.append(("fuse", fuse))
         sections.append(("cgroups", CgroupReport.lines()))
 
-        if OutputFormatIsJSON(arguments.value("format")) {
+        switch OutputFormat(arguments.value("format")) {
+        case .json:
             var object: [String] = []
             for (name, lines) in sections {
                 let body = try lines.map { "\(try JSONOutput.encode($0.0, pretty: false)):\(try JSONOutput.encode($0.1, pretty: false))" }.joined(separator: ",")
                 object.append("\(try JSONOutput.encode(name, pretty: false)):{\(body)}")
             }
             context.out("{" + object.joined(separator: ",") + "}")
-        } else {
+        case .template(let template):
+            let document = JSONValue.object(sections.map { name, lines in (name, .object(lines.map { ($0.0, .string($0.1)) })) })
+            context.out(try OutputFormat.fill(template, document))
+        case .table:
             for (name, lines) in sections {
                 context.out("\(name):")
                 for (key, value) in lines { context.out("  \(key): \(value)") }
             }
         }
         return 0
-    }
-
-    static func OutputFormatIsJSON(_ format: String?) -> Bool {
-        if case .json = OutputFormat(format) { return true }
-        return false
     }
 }
 
