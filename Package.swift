@@ -8,12 +8,14 @@ let package = Package(
     platforms: [.macOS(.v15)],
     products: [
         .executable(name: "burrow", targets: ["burrow"]),
+        .executable(name: "burrow-init", targets: ["burrow-init"]),
     ],
     targets: [
         .systemLibrary(name: "CArchive", pkgConfig: "libarchive", providers: [.apt(["libarchive-dev"])]),
         .systemLibrary(name: "CCrypto", pkgConfig: "libcrypto", providers: [.apt(["libssl-dev"])]),
         .target(name: "CBurrowSys"),
         .target(name: "CBurrowLaunch"),
+        .target(name: "CBurrowMonitor"),
 
         .target(name: "BurrowOCI"),
         .target(name: "BurrowSystem", dependencies: ["CBurrowSys", "CCrypto"]),
@@ -23,9 +25,11 @@ let package = Package(
         .target(name: "BurrowLaunch", dependencies: ["BurrowSystem", "CBurrowLaunch"]),
         .target(name: "BurrowStorage", dependencies: ["BurrowStore", "BurrowLaunch", "BurrowArchive", "BurrowSystem", "BurrowOCI"]),
         .target(name: "BurrowTransport", dependencies: ["BurrowOCI", "BurrowArchive", "BurrowStore", "BurrowSystem"]),
-        .target(name: "BurrowSandbox", dependencies: ["BurrowOCI", "BurrowStore", "BurrowStorage", "BurrowLaunch", "BurrowArchive", "BurrowSystem", "CBurrowLaunch"]),
+        .target(name: "BurrowSandbox", dependencies: ["BurrowOCI", "BurrowStore", "BurrowStorage", "BurrowLaunch", "BurrowArchive", "BurrowSystem", "CBurrowLaunch", "CBurrowMonitor"]),
         .target(name: "BurrowCLI", dependencies: ["BurrowOCI", "BurrowStore", "BurrowStorage", "BurrowTransport", "BurrowSandbox", "BurrowLaunch", "BurrowArchive", "BurrowSystem"]),
         .executableTarget(name: "burrow", dependencies: ["BurrowCLI"]),
+        // Runs inside containers, whose roots hold none of our libraries: static always.
+        .executableTarget(name: "burrow-init", linkerSettings: [.unsafeFlags(["-static-executable"])]),
 
         .target(name: "BurrowTestSupport", path: "Tests/BurrowTestSupport"),
         .testTarget(name: "BurrowOCITests", dependencies: ["BurrowOCI"]),

@@ -6,9 +6,12 @@ import Glibc
 /// The command line: global options, then a command and its arguments.
 public enum CLI {
     static let commands: [any Command.Type] = [
-        ContainerRun.self, ContainerList.self, ContainerRemove.self,
+        ContainerRun.self, ContainerCreate.self, ContainerStart.self, ContainerAttach.self, ContainerLogs.self,
+        ContainerStop.self, ContainerKill.self, ContainerRestart.self, ContainerWait.self, ContainerExec.self,
+        ContainerTop.self, ContainerPort.self, ContainerRename.self,
+        ContainerList.self, ContainerRemove.self,
         ImageList.self, ImageLoad.self, ImageImport.self, ImageTag.self, ImageRemove.self, Inspect.self,
-        SystemInfo.self, Version.self, StorageHelper.self, Keeper.self,
+        SystemInfo.self, Version.self, StorageHelper.self, Keeper.self, Monitor.self,
     ]
 
     static let globalOptions: [OptionSpec] = [

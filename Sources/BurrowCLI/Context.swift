@@ -37,8 +37,12 @@ final class Context {
         if UserNamespaceHelper.isInside { return nil }
         // A store that cannot be opened is reported before any namespace is
         // made, and the storage probe runs here, in the user's own namespace.
-        _ = StorageProbe.current(store: try store())
-        return try UserNamespaceHelper.run(arguments, mapping: identity.mapping(.rootless))
+        let store = try store()
+        _ = StorageProbe.current(store: store)
+        let mapping = try identity.mapping(.rootless)
+        // The standing namespace is entered in place, with no newuidmap and no second burrow.
+        if mapping.needsHelpers && ContainerLaunch(store: store, identity: identity).joinStandingNamespace(mapping) { return nil }
+        return try UserNamespaceHelper.run(arguments, mapping: mapping)
     }
 
     func out(_ text: String) {
@@ -52,6 +56,21 @@ final class Context {
     /// News of slow work, on a terminal only.
     func note(_ text: String) {
         if isatty(2) == 1 { Context.standardError("burrow: \(text)\n") }
+    }
+
+    /// Runs `body` for each named container as Docker's multi-container
+    /// commands do: a failure is reported and the rest still run; 125 when any failed.
+    func eachContainer(_ names: [String], _ body: (String) throws -> Void) -> Int32 {
+        var failed = false
+        for name in names {
+            do {
+                try body(name)
+            } catch {
+                Context.standardError("burrow: \(error)\n")
+                failed = true
+            }
+        }
+        return failed ? 125 : 0
     }
 
     static func standardError(_ text: String) {

@@ -7,6 +7,7 @@ public struct LaunchFailure: Error, CustomStringConvertible, Sendable {
         case step(Int)
         case waitForMaps, standardInput, session, boundingSet, setGroups, setGID, setUID, capabilities
         case resourceLimit, noNewPrivileges, workingDirectory, closeDescriptors, seccomp, exec, deathSignal, network
+        case standardStreams, console
         case unknown(UInt32)
     }
 
@@ -37,6 +38,8 @@ public struct LaunchFailure: Error, CustomStringConvertible, Sendable {
         case 14: return .exec
         case 15: return .deathSignal
         case 16: return .network
+        case 17: return .standardStreams
+        case 18: return .console
         default: return .unknown(code)
         }
     }
@@ -61,6 +64,8 @@ public struct LaunchFailure: Error, CustomStringConvertible, Sendable {
         case .exec: return "exec \(process?.arguments.first ?? "")"
         case .deathSignal: return "set the parent-death signal"
         case .network: return "create the network namespace and bring up its loopback"
+        case .standardStreams: return "connect the container's standard streams"
+        case .console: return "make the container's terminal"
         case .unknown(let code): return "step \(code)"
         }
     }

@@ -2,8 +2,8 @@
 /// header, a step table and a string table (include/burrow_launch.h).
 extension LaunchPlan {
     static let magic: UInt32 = 0x5752_5242
-    static let version: UInt32 = 1
-    static let headerSize = 136
+    static let version: UInt32 = 2
+    static let headerSize = 160
     static let stepSize = 32
     static let rlimitSize = 24
 
@@ -11,7 +11,7 @@ extension LaunchPlan {
         case makePrivate = 1, changeDirectory, mount, setRoot, makeDirectory, symlink, mask, readOnly,
              pseudoFilesystem, pivotRoot, hostname, remountRootReadOnly
         // 13 was "bring up the loopback": every new network namespace gets it.
-        case writeFile = 14, unlink
+        case writeFile = 14, unlink, setNamespace
     }
 
     struct StepFlags: OptionSet {
@@ -140,6 +140,10 @@ extension LaunchPlan {
             case .unlink(let path):
                 op = .unlink
                 args[0] = strings.add(path)
+            case let .joinNamespace(descriptor, type):
+                op = .setNamespace
+                args[0] = UInt32(bitPattern: descriptor)
+                args[1] = UInt32(truncatingIfNeeded: LaunchPlan.cloneFlag(type))
             }
             stepBytes.append(u32: op.rawValue)
             stepBytes.append(u32: flags.rawValue)
@@ -233,6 +237,12 @@ extension LaunchPlan {
         out.append(u32: UInt32(seccomp.count / 8))
         out.append(u32: UInt32(limitBytes.count / LaunchPlan.rlimitSize))
         out.append(u32: UInt32(rlimitOffset))
+        let streams = standardStreams ?? [-1, -1, -1]
+        for index in 0..<3 { out.append(u32: UInt32(bitPattern: index < streams.count ? streams[index] : -1)) }
+        out.append(u32: UInt32(bitPattern: console?.socket ?? -1))
+        out.append(u16: console?.rows ?? 0)
+        out.append(u16: console?.columns ?? 0)
+        out.append(u32: 0)
         assert(out.count == LaunchPlan.headerSize)
         out += stepBytes
         out += limitBytes
@@ -248,6 +258,10 @@ extension LaunchPlan {
 
 extension Array where Element == UInt8 {
     mutating func append(u32 value: UInt32) {
+        Swift.withUnsafeBytes(of: value.littleEndian) { append(contentsOf: $0) }
+    }
+
+    mutating func append(u16 value: UInt16) {
         Swift.withUnsafeBytes(of: value.littleEndian) { append(contentsOf: $0) }
     }
 

@@ -28,6 +28,21 @@ public struct LaunchPlan: Sendable, Equatable {
         /// A new file in the root with these contents.
         case writeFile(String, contents: String, mode: UInt32)
         case unlink(String)
+        /// Joins the namespace behind an inherited descriptor (`exec`).
+        case joinNamespace(descriptor: Int32, type: Namespace)
+    }
+
+    /// The container's terminal: the child makes a pty in the container's
+    /// devpts and sends its master over `socket`.
+    public struct Console: Sendable, Equatable {
+        public var socket: Int32
+        public var rows: UInt16
+        public var columns: UInt16
+        public init(socket: Int32, rows: UInt16, columns: UInt16) {
+            self.socket = socket
+            self.rows = rows
+            self.columns = columns
+        }
     }
 
     public struct Step: Sendable, Equatable {
@@ -93,6 +108,10 @@ public struct LaunchPlan: Sendable, Equatable {
     public var newSession = false
     public var dieWithParent = true
     public var closeInheritedDescriptors = true
+    /// Inherited descriptors (3 and above) that become the program's 0, 1
+    /// and 2; nil keeps the streams this process has.
+    public var standardStreams: [Int32]? = nil
+    public var console: Console? = nil
 
     public init(namespaces: Set<Namespace>) {
         self.namespaces = namespaces

@@ -7,7 +7,7 @@ import Glibc
 public enum Launcher {
     public struct Child: Sendable {
         public let pid: Int32
-        let pidfd: Int32
+        public let pidfd: Int32
         /// Non-fatal notes from the child (a refused procfs replaced by a bind).
         public let warnings: [String]
     }
@@ -120,6 +120,11 @@ public enum Launcher {
         let rc = burrow_wait_forwarding(child.pid, child.pidfd, &status)
         if child.pidfd >= 0 { close(child.pidfd) }
         if rc < 0 { throw SystemError("wait", errno: -rc) }
+        return exitCode(status: status)
+    }
+
+    /// A wait status as a shell reports it: the exit code, or 128+N for signal N.
+    public static func exitCode(status: Int32) -> Int32 {
         if status & 0x7f == 0 { return (status >> 8) & 0xff }
         return 128 + (status & 0x7f)
     }

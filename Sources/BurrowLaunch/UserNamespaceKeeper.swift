@@ -38,6 +38,12 @@ public enum UserNamespaceKeeper {
             fd = try start(mapping: mapping, pidFile: pidFile)
         }
         defer { close(fd) }
+        // A process started by one that joined is in the namespace already.
+        var target = stat(), mine = stat()
+        if fstat(fd, &target) == 0, stat("/proc/self/ns/user", &mine) == 0, target.st_ino == mine.st_ino, target.st_dev == mine.st_dev {
+            joined = true
+            return
+        }
         try syscall("setns", "the user namespace") { bsys_setns_user(fd) }
         joined = true
     }
@@ -84,12 +90,9 @@ public enum UserNamespaceKeeper {
         return fd
     }
 
-    /// The process's start time in clock ticks (field 22 of /proc/PID/stat):
-    /// with the pid, it names one process even after pids wrap around.
+    /// The process's start time: with the pid, it names one process even after pids wrap around.
     static func startTime(of pid: Int32) -> String? {
-        guard let stat = try? FileSystem.readText("/proc/\(pid)/stat"), let close = stat.lastIndex(of: ")") else { return nil }
-        let fields = stat[stat.index(after: close)...].split(separator: " ")
-        return fields.count > 19 ? String(fields[19]) : nil
+        ProcessStat.read(pid).map { String($0.startTime) }
     }
 
     static func normalize(_ map: String) -> [String] {

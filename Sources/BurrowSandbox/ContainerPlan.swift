@@ -21,6 +21,8 @@ public struct ContainerPlan {
         /// The tty group (5), when it is mapped.
         public var ttyGroup: UInt32?
         public var interactive: Bool
+        /// --init: the host's burrow-init, bound on /dev/init, runs as PID 1 and starts the program.
+        public var initBinary: String? = nil
 
         public init(rootfsSteps: [LaunchPlan.Step], etcFiles: [(name: String, contents: String)], hostname: String, network: RunOptions.Network,
                     arguments: [String], environment: [String], workingDirectory: String, uid: UInt32, gid: UInt32,
@@ -49,6 +51,8 @@ public struct ContainerPlan {
     ]
     public static let readOnlyPaths = ["/proc/bus", "/proc/fs", "/proc/irq", "/proc/sys", "/proc/sysrq-trigger"]
     public static let devices = ["null", "zero", "full", "random", "urandom", "tty"]
+    /// Where --init's program is, as Docker puts its own.
+    public static let initPath = "/dev/init"
 
     /// A container's namespaces: all of its own, but the network with `--network host`.
     public static func namespaces(network: RunOptions.Network) -> Set<LaunchPlan.Namespace> {
@@ -97,13 +101,17 @@ public struct ContainerPlan {
             plan.add(.bindInRoot(source: scratch, target: "/etc/\(name)", create: .file), "bind /etc/\(name)")
             plan.add(.unlink(scratch), "tidy /dev after /etc/\(name)")
         }
+        if let initBinary = input.initBinary {
+            mount(initBinary, ContainerPlan.initPath, nil, nil, [.bind], create: .file, readOnly: true, "bind burrow-init on \(ContainerPlan.initPath)")
+        }
         plan.add(.makeDirectory(input.workingDirectory, mode: 0o755), "create the working directory \(input.workingDirectory)")
         for path in maskedPaths { plan.add(.mask(path), "mask \(path)") }
         for path in readOnlyPaths { plan.add(.readOnly(path), "make \(path) read-only") }
         plan.add(.pivotRoot, "pivot_root into the root filesystem")
         plan.add(.hostname(input.hostname), "set the hostname \(input.hostname)")
 
-        var process = LaunchPlan.Process(arguments: input.arguments, environment: input.environment)
+        let arguments = input.initBinary == nil ? input.arguments : [ContainerPlan.initPath, "--"] + input.arguments
+        var process = LaunchPlan.Process(arguments: arguments, environment: input.environment)
         process.workingDirectory = input.workingDirectory
         process.searchPath = ProcessSpecification.searchPath(in: input.environment)
         process.user = (input.uid, input.gid)

@@ -22,6 +22,14 @@ public struct RunOptions: Sendable {
     public var userNamespace: UserNamespace = .rootless
     public var storageDriver: StorageDriver? = nil
     public var dryRun = false
+    /// -t: a pseudo-terminal.
+    public var tty = false
+    /// -d: the container runs on after burrow returns.
+    public var detach = false
+    /// --init: burrow-init runs as PID 1.
+    public var initProcess = false
+    /// --stop-timeout: seconds `stop` waits before SIGKILL.
+    public var stopTimeout: Int? = nil
 
     public init(image: String) { self.image = image }
 }

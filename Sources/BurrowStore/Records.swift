@@ -1,3 +1,4 @@
+import BurrowSystem
 import BurrowOCI
 
 /// An unpacked layer, shared by every image and container above it. Written
@@ -74,13 +75,26 @@ public struct ContainerRecord: JSONRecord, Sendable {
     public var command: [String]
     public var created: String
     public var state: State
-    public var pid: Int32?
+    /// The container's PID 1 on the host while it runs.
+    public var pid: Int32? { state == .running ? process?.pid : nil }
     public var exitCode: Int32?
     public var finished: String?
     public var driver: String
     public var autoRemove: Bool
     /// The layer copies the container reads (LayerView); nil is the standard one.
     public var layerView: String?
+    public var started: String?
+    /// The process the container's PID 1 is a child of: a `burrow __monitor`,
+    /// or the `burrow run` that runs it in the foreground. The container
+    /// dies with it, so its death ends the container too.
+    public var monitor: ProcessIdentity?
+    /// The container's PID 1 as the host sees it, with its start time.
+    public var process: ProcessIdentity?
+    /// Where `attach` connects to the monitor; nil when there is none.
+    public var attachSocket: String?
+    /// Why the container did not start, or how it ended when burrow had to say.
+    public var error: String?
+    public var restartCount = 0
 
     public init(id: String, name: String, imageID: Digest, imageName: String, layers: [Digest], command: [String], created: String, driver: String, autoRemove: Bool) {
         self.id = id
@@ -106,12 +120,17 @@ public struct ContainerRecord: JSONRecord, Sendable {
         created = try json.required("created")
         guard let state = State(rawValue: try json.required("state")) else { throw .missing("state") }
         self.state = state
-        pid = json["pid"]?.int64.map { Int32(truncatingIfNeeded: $0) }
         exitCode = json["exitCode"]?.int64.map { Int32(truncatingIfNeeded: $0) }
         finished = json["finished"]?.string
         driver = try json.required("driver")
         autoRemove = json["autoRemove"]?.bool ?? false
         layerView = json["layerView"]?.string
+        started = json["started"]?.string
+        monitor = json["monitor"]?.string.flatMap(ProcessIdentity.init)
+        process = json["process"]?.string.flatMap(ProcessIdentity.init)
+        attachSocket = json["attachSocket"]?.string
+        error = json["error"]?.string
+        restartCount = Int(json["restartCount"]?.int64 ?? 0)
     }
 
     public var json: JSONValue {
@@ -120,7 +139,9 @@ public struct ContainerRecord: JSONRecord, Sendable {
                  ("command", .array(command.map { .string($0) })), ("created", .string(created)), ("state", .string(state.rawValue)),
                  ("pid", pid.map { .number($0) } ?? .null), ("exitCode", exitCode.map { .number($0) } ?? .null),
                  ("finished", .optional(finished)), ("driver", .string(driver)), ("autoRemove", .bool(autoRemove)),
-                 ("layerView", .optional(layerView))])
+                 ("layerView", .optional(layerView)), ("started", .optional(started)),
+                 ("monitor", .optional(monitor?.description)), ("process", .optional(process?.description)),
+                 ("attachSocket", .optional(attachSocket)), ("error", .optional(error)), ("restartCount", .number(restartCount))])
     }
 }
 

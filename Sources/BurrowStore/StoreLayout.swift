@@ -34,5 +34,9 @@ public struct StoreLayout: Sendable {
     public func imageManifest(_ id: Digest) -> String { "\(image(id))/manifest.json" }
     public func container(_ id: String) -> String { "\(containers)/\(id)" }
     public func containerRecord(_ id: String) -> String { "\(container(id))/container.json" }
+    public func containerConfig(_ id: String) -> String { "\(container(id))/config.json" }
+    public func containerLog(_ id: String) -> String { "\(container(id))/container.log" }
+    /// Held while a container's record is read and rewritten.
+    public func containerLock(_ id: String) -> String { "\(container(id))/lock" }
     public func name(_ name: String) -> String { "\(names)/\(name)" }
 }

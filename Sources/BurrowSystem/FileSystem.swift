@@ -21,6 +21,17 @@ public enum FileSystem {
         return path.isEmpty || path == "." ? base : (base == "/" ? "" : base) + "/" + path
     }
 
+    /// The bytes the files below `path` take on disk; what cannot be read counts nothing.
+    public static func treeSize(_ path: String) -> Int64 {
+        var st = stat()
+        guard lstat(path, &st) == 0 else { return 0 }
+        var total = Int64(st.st_blocks) * 512
+        if bsys_is_dir(st.st_mode) != 0, let names = try? entries(of: path) {
+            for name in names { total += treeSize("\(path)/\(name)") }
+        }
+        return total
+    }
+
     /// nil when nothing is there.
     public static func linkStatus(_ path: String) throws -> stat? {
         var st = stat()

@@ -10,6 +10,20 @@ public enum Timestamp {
         return Int64(ts.tv_sec)
     }
 
+    /// Seconds on a clock that never jumps, for timeouts.
+    public static func monotonicSeconds() -> Double {
+        var ts = timespec()
+        clock_gettime(CLOCK_MONOTONIC, &ts)
+        return Double(ts.tv_sec) + Double(ts.tv_nsec) / 1e9
+    }
+
+    /// Now, with nanoseconds, as Docker's StartedAt and FinishedAt.
+    public static func nowPrecise() -> String {
+        var ts = timespec()
+        clock_gettime(CLOCK_REALTIME, &ts)
+        return format(seconds: Int64(ts.tv_sec), nanoseconds: Int(ts.tv_nsec))
+    }
+
     public static func format(seconds: Int64, nanoseconds: Int = 0) -> String {
         var t = time_t(seconds)
         var parts = tm()

@@ -237,6 +237,12 @@ void child_main(const struct child_start *start)
     if (network_error) child_fail(plan, BURROW_PHASE_NETWORK, network_error);
     if (!(h->flags & BURROW_PLAN_PDEATHSIG)) syscall(SYS_prctl, PR_SET_PDEATHSIG, 0, 0, 0, 0);
 
+    /* The monitor's pipes become the program's streams: dup2 leaves the
+     * copies open across exec, the originals close there. */
+    for (int fd = 0; fd < 3; fd++) {
+        if (h->stdio_fds[fd] >= 0 && h->stdio_fds[fd] != fd && dup2(h->stdio_fds[fd], fd) < 0)
+            child_fail(plan, BURROW_PHASE_STDIO, errno);
+    }
     if (h->flags & (BURROW_PLAN_STDIN_NULL | BURROW_PLAN_DETACH_STDIO)) {
         int fd = open("/dev/null", O_RDWR | O_CLOEXEC);
         if (fd < 0 || dup2(fd, 0) < 0) child_fail(plan, BURROW_PHASE_STDIN, errno);
@@ -246,6 +252,10 @@ void child_main(const struct child_start *start)
     if ((h->flags & BURROW_PLAN_NEW_SESSION) && setsid() < 0) child_fail(plan, BURROW_PHASE_SESSION, errno);
 
     child_run_steps(plan);
+    if (h->console_fd >= 0) {
+        int rc = child_console(plan);
+        if (rc < 0) child_fail(plan, BURROW_PHASE_CONSOLE, -rc);
+    }
     become_process(plan);
 
     if (!(h->flags & BURROW_PLAN_EXEC)) syscall(SYS_exit_group, 0);

@@ -53,6 +53,8 @@ void child_report(const struct decoded_plan *plan, uint32_t kind, uint32_t step,
 void child_fail(const struct decoded_plan *plan, uint32_t step, int error) __attribute__((noreturn));
 /* Brings up the loopback interface of a new network namespace. 0 or -errno. */
 int child_loopback_up(void);
+/* Makes the container's terminal (child_console.c). 0 or -errno. */
+int child_console(const struct decoded_plan *plan);
 /* Walks the plan's steps (child_steps.c). */
 void child_run_steps(const struct decoded_plan *plan);
 

@@ -61,10 +61,11 @@ int plan_check(const uint8_t *plan, size_t size)
     for (uint32_t i = 0; i < h->step_count; i++) {
         for (int a = 0; a < 4; a++) {
             uint32_t arg = steps[i].arg[a];
-            int is_number = (steps[i].op == BURROW_OP_MKDIR && a == 1) || (steps[i].op == BURROW_OP_WRITE_FILE && a == 2);
+            int is_number = (steps[i].op == BURROW_OP_MKDIR && a == 1) || (steps[i].op == BURROW_OP_WRITE_FILE && a == 2)
+                || (steps[i].op == BURROW_OP_SETNS && a < 2);
             if (!is_number && arg != 0 && !string_ok(h, arg)) return -EINVAL;
         }
-        if (steps[i].op < BURROW_OP_MAKE_PRIVATE || steps[i].op > BURROW_OP_UNLINK || steps[i].op == BURROW_OP_RETIRED_13)
+        if (steps[i].op < BURROW_OP_MAKE_PRIVATE || steps[i].op > BURROW_OP_SETNS || steps[i].op == BURROW_OP_RETIRED_13)
             return -EINVAL;
     }
     return 0;

@@ -73,3 +73,7 @@ long bsys_fgetxattr(int fd, const char *name, void *value, size_t size) { return
 long bsys_lgetxattr(const char *path, const char *name, void *value, size_t size) { return (long)lgetxattr(path, name, value, size); }
 long bsys_llistxattr(const char *path, char *list, size_t size) { return (long)llistxattr(path, list, size); }
 long bsys_flistxattr(int fd, char *list, size_t size) { return (long)flistxattr(fd, list, size); }
+
+int bsys_pidfd_open(int pid) { return (int)syscall(SYS_pidfd_open, pid, 0); }
+int bsys_pidfd_send_signal(int pidfd, int sig) { return (int)syscall(SYS_pidfd_send_signal, pidfd, sig, NULL, 0); }
+int bsys_setns(int fd, int type) { return (int)syscall(SYS_setns, fd, type); }

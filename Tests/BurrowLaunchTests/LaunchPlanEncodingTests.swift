@@ -30,13 +30,13 @@ struct LaunchPlanEncodingTests {
         let bytes = LaunchPlanEncodingTests.samplePlan().encoded()
         #expect(bytes.count % 8 == 0)
         #expect(u32(bytes, 0) == 0x5752_5242)
-        #expect(u32(bytes, 4) == 1)
+        #expect(u32(bytes, 4) == 2)
         #expect(Int(u32(bytes, 8)) == bytes.count)
         // exec, stdin from /dev/null, death signal, close fds, set groups, set ids
         #expect(u32(bytes, 12) == 0x1 | 0x2 | 0x80 | 0x100 | 0x10 | 0x20)
         #expect(u32(bytes, 16) == 0x1000_0000 | 0x0002_0000 | 0x2000_0000)
         #expect(u32(bytes, 24) == 3)
-        #expect(u32(bytes, 28) == 136)
+        #expect(u32(bytes, 28) == 160)
         let stringsOffset = Int(u32(bytes, 32))
         #expect(u32(bytes, 40) == 1000 && u32(bytes, 44) == 100)
         #expect(u32(bytes, 48) == 2)
@@ -47,7 +47,7 @@ struct LaunchPlanEncodingTests {
         #expect((0..<3).map { string(bytes, stringsOffset, u32(bytes, argvOffset + 4 * $0)) } == ["/bin/sh", "-c", "true"])
         #expect(string(bytes, stringsOffset, u32(bytes, 72)) == "/")
         // The mount step: op 3, flags in root + create directory, args, MS_NOSUID|MS_NOEXEC.
-        let step = 136 + 32
+        let step = 160 + 32
         #expect(u32(bytes, step) == 3)
         #expect(u32(bytes, step + 4) == 0x1 | 0x2)
         #expect(string(bytes, stringsOffset, u32(bytes, step + 8)) == "proc")
@@ -56,16 +56,31 @@ struct LaunchPlanEncodingTests {
         #expect(u32(bytes, step + 24) == 2 | 8)
     }
 
+    /// Streams, the terminal and joined namespaces: where the executor reads them.
+    @Test func streamsConsoleAndJoinedNamespaces() {
+        var plan = LaunchPlanEncodingTests.samplePlan()
+        let plain = plan.encoded()
+        #expect((0..<4).map { u32(plain, 136 + 4 * $0) } == [UInt32.max, UInt32.max, UInt32.max, UInt32.max])
+        plan.standardStreams = [5, 6, 7]
+        plan.console = LaunchPlan.Console(socket: 9, rows: 50, columns: 200)
+        plan.steps = [LaunchPlan.Step(.joinNamespace(descriptor: 11, type: .mount), label: "join mnt")]
+        let bytes = plan.encoded()
+        #expect((0..<4).map { u32(bytes, 136 + 4 * $0) } == [5, 6, 7, 9])
+        #expect(u32(bytes, 152) == 50 | 200 << 16)
+        // op 16, the descriptor and CLONE_NEWNS as numbers.
+        #expect(u32(bytes, 160) == 16 && u32(bytes, 168) == 11 && u32(bytes, 172) == 0x0002_0000)
+    }
+
     /// The exact bytes of a small plan: a change to the layout must be a
     /// deliberate change to this test and to burrow_launch.h together.
     @Test func goldenBytes() {
         let bytes = LaunchPlanEncodingTests.samplePlan().encoded()
         let hex = bytes.map { String($0, radix: 16).count == 1 ? "0" + String($0, radix: 16) : String($0, radix: 16) }.joined()
-        #expect(hex.hasPrefix("425252570100000028010000b30100000000023000000000030000008800000000010000"))
+        #expect(hex.hasPrefix("425252570200000040010000b3010000000002300000000003000000a0000000"))
         #expect(SHA.digestOf(bytes) == LaunchPlanEncodingTests.golden)
     }
 
-    static let golden = "7259ed6938b8cc73"
+    static let golden = "ed73322b6561ff2c"
 }
 
 /// A tiny FNV-1a over the bytes: enough to pin a golden value in a test.

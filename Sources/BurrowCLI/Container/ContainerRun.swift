@@ -1,68 +1,43 @@
 import BurrowSandbox
 import BurrowStorage
 import BurrowSystem
+import Glibc
 
 enum ContainerRun: Command {
-    static let spec = CommandSpec("run", arguments: "IMAGE [COMMAND [ARG...]]", summary: "Run a command in a new container", options: [
-        OptionSpec("rm", help: "Remove the container when it exits"),
-        OptionSpec("interactive", short: "i", help: "Keep standard input open (otherwise the container reads /dev/null)"),
-        OptionSpec("tty", short: "t", help: "Allocate a pseudo-terminal (not supported yet)"),
-        OptionSpec("env", short: "e", value: "KEY=VALUE", repeatable: true, help: "Set an environment variable; KEY alone passes the caller's value"),
-        OptionSpec("env-file", value: "FILE", repeatable: true, help: "Read environment variables from FILE, one KEY=VALUE per line"),
-        OptionSpec("workdir", short: "w", value: "DIR", help: "Working directory inside the container (created when missing)"),
-        OptionSpec("user", short: "u", value: "USER[:GROUP]", help: "Run as this user and group, by name or number"),
-        OptionSpec("entrypoint", value: "COMMAND", help: "Replace the image's entrypoint (and its default command)"),
-        OptionSpec("hostname", short: "h", value: "NAME", help: "The container's hostname"),
-        OptionSpec("name", value: "NAME", help: "Name the container"),
-        OptionSpec("userns", value: "MODE", help: "User namespace: \"\" (root inside is you) or keep-id (you keep your uid)"),
-        OptionSpec("network", value: "MODE", help: "none (the default: loopback only) or host"),
-        OptionSpec("net", value: "MODE", help: "The same as --network"),
+    static let spec = CommandSpec("run", arguments: "IMAGE [COMMAND [ARG...]]", summary: "Run a command in a new container", options: ContainerOptions.specs + [
+        OptionSpec("detach", short: "d", help: "Run the container in the background and print its id"),
+        OptionSpec("detach-keys", value: "KEYS", help: "Keys that detach from the container (default ctrl-p,ctrl-q; \"\" for none)"),
+        OptionSpec("sig-proxy", value: "BOOL", help: "Pass the signals burrow gets on to the container (default true)"),
         OptionSpec("dry-run", help: "Print the launch plan and exit without running anything"),
     ], optionsEndAtFirstPositional: true, minimumPositionals: 1)
 
     static func run(_ arguments: ParsedArguments, _ context: Context) throws -> Int32 {
-        if arguments.flag("tty") {
-            throw BurrowError.unsupported("-t (a pseudo-terminal) is not supported yet: run without -t")
-        }
-        var options = RunOptions(image: arguments.positionals[0])
-        options.command = Array(arguments.positionals.dropFirst())
-        options.entrypoint = arguments.value("entrypoint")
-        options.environment = arguments.values("env")
-        for path in arguments.values("env-file") {
-            guard let text = try? FileSystem.readText(path) else {
-                throw BurrowError.notFound("cannot read the env file \(path): give a readable file of KEY=VALUE lines")
-            }
-            options.environmentFiles.append((path, text))
-        }
-        options.workingDirectory = arguments.value("workdir")
-        options.user = arguments.value("user")
-        if let hostname = arguments.value("hostname") {
-            guard ContainerNames.isValidHostname(hostname) else {
-                throw BurrowError.invalidArgument("invalid hostname \"\(hostname)\": use 1 to 64 of [a-zA-Z0-9.-], not starting with a hyphen")
-            }
-            options.hostname = hostname
-        }
-        if let name = arguments.value("name") {
-            guard ContainerNames.isValid(name) else {
-                throw BurrowError.invalidArgument("invalid container name \"\(name)\": use 1 to 128 of [a-zA-Z0-9_.-], starting with a letter or digit")
-            }
-            options.name = name
-        }
-        options.remove = arguments.flag("rm")
-        options.interactive = arguments.flag("interactive")
+        var options = try ContainerOptions.runOptions(arguments, context)
+        options.detach = arguments.flag("detach")
         options.dryRun = arguments.flag("dry-run")
-        options.storageDriver = context.storageDriver
-        switch arguments.value("userns") {
-        case nil, "", "host": options.userNamespace = .rootless
-        case "keep-id": options.userNamespace = .keepID
-        case let other?: throw BurrowError.invalidArgument("--userns=\(other) is unknown: use keep-id, or leave it out")
+        let detachKeys = try ContainerOptions.detachKeys(arguments)
+        if options.tty && options.interactive && !options.detach && isatty(0) != 1 {
+            throw BurrowError.invalidArgument("the input device is not a TTY: drop -t, or run burrow from a terminal")
         }
-        switch arguments.value("network") ?? arguments.value("net") {
-        case nil, "none": options.network = .none
-        case "host": options.network = .host
-        case let other?: throw BurrowError.invalidArgument("--network \(other) is not available: use none or host")
+        let store = try context.store()
+        // The fast path: the container is this process's child and shares its
+        // streams. Everything else has a monitor that outlives this process.
+        if options.dryRun || (options.remove && !options.tty && !options.detach) {
+            let runner = ContainerRunner(store: store, identity: context.identity, warn: context.warn, note: context.note)
+            return try runner.run(options)
         }
-        let runner = ContainerRunner(store: try context.store(), identity: context.identity, warn: context.warn, note: context.note)
-        return try runner.run(options)
+        let record = try ContainerCreation(store: store, identity: context.identity, note: context.note).create(options)
+        let attachment = options.detach ? nil : MonitorSession.Attachment(
+            stdin: options.interactive, stdinOnce: options.interactive, tty: options.tty, detachKeys: detachKeys,
+            proxySignals: arguments.value("sig-proxy").map { $0 != "false" } ?? true)
+        switch try MonitorSession(store: store).start(id: record.id, attach: attachment) {
+        case .running:
+            context.out(record.id)
+            return 0
+        case .detached:
+            return 0
+        case .exited(let code):
+            return code
+        }
     }
 }

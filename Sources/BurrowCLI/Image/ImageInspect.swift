@@ -139,8 +139,8 @@ enum Inspect: Command {
                     try add(try JSONOutput.document(try ImageInspection.make(store: store, id: id, tags: tags)))
                     continue
                 }
-                if type != "image", let id = try found({ try store.resolveContainer(name) }), let record = try store.container(id) {
-                    try add(try JSONOutput.document(ContainerInspection(record: record, layout: store.layout)))
+                if type != "image", let id = try found({ try store.resolveContainer(name) }), let record = try store.currentContainer(id) {
+                    try add(try JSONOutput.document(ContainerInspection(record: record, config: try? store.containerConfig(id), layout: store.layout)))
                     continue
                 }
                 throw BurrowError.notFound("no such object: \(name)")

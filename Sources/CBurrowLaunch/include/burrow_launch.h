@@ -7,7 +7,7 @@
 #include <stdint.h>
 
 #define BURROW_PLAN_MAGIC 0x57525242u /* "BRRW" little-endian */
-#define BURROW_PLAN_VERSION 1u
+#define BURROW_PLAN_VERSION 2u
 
 /* A plan is one flat little-endian buffer: a header, a table of steps and a
  * string table. Every string is an offset into the string table; offset 0 is
@@ -41,6 +41,11 @@ struct burrow_plan_header {
     uint32_t seccomp_count;
     uint32_t rlimit_count;
     uint32_t rlimit_offset;     /* struct burrow_plan_rlimit[rlimit_count] */
+    int32_t stdio_fds[3];       /* inherited descriptors the child makes its 0, 1 and 2; -1 keeps its own */
+    int32_t console_fd;         /* a socket the pty's master is sent over (SCM_RIGHTS), or -1 for no terminal */
+    uint16_t console_rows;      /* the terminal's size, set before the program starts */
+    uint16_t console_cols;
+    uint32_t reserved;
 };
 
 struct burrow_plan_step {
@@ -88,6 +93,7 @@ enum burrow_op {
     BURROW_OP_RETIRED_13 = 13,  /* was "bring up lo": every new network namespace gets it now */
     BURROW_OP_WRITE_FILE = 14,  /* arg0: path in root, arg1: contents, arg2: mode; a new file */
     BURROW_OP_UNLINK = 15,      /* arg0: path in root */
+    BURROW_OP_SETNS = 16,       /* arg0: an inherited namespace descriptor, arg1: its CLONE_NEW* type (numbers) */
 };
 
 /* Step flags. */
@@ -117,6 +123,8 @@ enum burrow_op {
 #define BURROW_PHASE_EXEC        (BURROW_PHASE_BASE + 14)
 #define BURROW_PHASE_PDEATHSIG   (BURROW_PHASE_BASE + 15)
 #define BURROW_PHASE_NETWORK     (BURROW_PHASE_BASE + 16)
+#define BURROW_PHASE_STDIO       (BURROW_PHASE_BASE + 17)
+#define BURROW_PHASE_CONSOLE     (BURROW_PHASE_BASE + 18)
 
 /* What the child writes on the report pipe. EOF without a fatal record
  * means the exec happened (or, without BURROW_PLAN_EXEC, the steps ran). */

@@ -31,6 +31,16 @@ int bsys_ficlone(int dest, int source);
 long bsys_copy_file_range(int in, int out, size_t length);
 int bsys_statfs_type(const char *path, unsigned long *type);
 
+/* A listening or connected unix stream socket at DIRECTORY/NAME, private to
+ * the user; paths longer than sockaddr_un holds work too. */
+int bsys_unix_listen(const char *directory, const char *name);
+int bsys_unix_connect(const char *directory, const char *name);
+int bsys_socketpair(int fds[2]);
+
+int bsys_pidfd_open(int pid);
+int bsys_pidfd_send_signal(int pidfd, int sig);
+int bsys_setns(int fd, int type);
+
 /* Extended attributes; sizes and -1/errno as the libc calls. */
 int bsys_fsetxattr(int fd, const char *name, const void *value, size_t size);
 int bsys_lsetxattr(const char *path, const char *name, const void *value, size_t size);

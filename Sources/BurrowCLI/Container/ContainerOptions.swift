@@ -1,0 +1,82 @@
+import BurrowSandbox
+import BurrowStorage
+import BurrowSystem
+
+/// The options `run` and `create` share, and how they become RunOptions.
+enum ContainerOptions {
+    static let specs: [OptionSpec] = [
+        OptionSpec("rm", help: "Remove the container when it exits"),
+        OptionSpec("interactive", short: "i", help: "Keep standard input open (otherwise the container reads /dev/null)"),
+        OptionSpec("tty", short: "t", help: "Allocate a pseudo-terminal of the caller's size"),
+        OptionSpec("env", short: "e", value: "KEY=VALUE", repeatable: true, help: "Set an environment variable; KEY alone passes the caller's value"),
+        OptionSpec("env-file", value: "FILE", repeatable: true, help: "Read environment variables from FILE, one KEY=VALUE per line"),
+        OptionSpec("workdir", short: "w", value: "DIR", help: "Working directory inside the container (created when missing)"),
+        OptionSpec("user", short: "u", value: "USER[:GROUP]", help: "Run as this user and group, by name or number"),
+        OptionSpec("entrypoint", value: "COMMAND", help: "Replace the image's entrypoint (and its default command)"),
+        OptionSpec("hostname", short: "h", value: "NAME", help: "The container's hostname"),
+        OptionSpec("name", value: "NAME", help: "Name the container"),
+        OptionSpec("userns", value: "MODE", help: "User namespace: \"\" (root inside is you) or keep-id (you keep your uid)"),
+        OptionSpec("network", value: "MODE", help: "none (the default: loopback only) or host"),
+        OptionSpec("net", value: "MODE", help: "The same as --network"),
+        OptionSpec("init", help: "Run a small init as PID 1 that passes signals on and reaps orphans"),
+        OptionSpec("stop-timeout", value: "SECONDS", help: "Seconds 'stop' waits before SIGKILL (default 10)"),
+    ]
+
+    static func runOptions(_ arguments: ParsedArguments, _ context: Context) throws -> RunOptions {
+        var options = RunOptions(image: arguments.positionals[0])
+        options.command = Array(arguments.positionals.dropFirst())
+        options.entrypoint = arguments.value("entrypoint")
+        options.environment = arguments.values("env")
+        for path in arguments.values("env-file") {
+            guard let text = try? FileSystem.readText(path) else {
+                throw BurrowError.notFound("cannot read the env file \(path): give a readable file of KEY=VALUE lines")
+            }
+            options.environmentFiles.append((path, text))
+        }
+        options.workingDirectory = arguments.value("workdir")
+        options.user = arguments.value("user")
+        if let hostname = arguments.value("hostname") {
+            guard ContainerNames.isValidHostname(hostname) else {
+                throw BurrowError.invalidArgument("invalid hostname \"\(hostname)\": use 1 to 64 of [a-zA-Z0-9.-], not starting with a hyphen")
+            }
+            options.hostname = hostname
+        }
+        if let name = arguments.value("name") {
+            guard ContainerNames.isValid(name) else {
+                throw BurrowError.invalidArgument("invalid container name \"\(name)\": use 1 to 128 of [a-zA-Z0-9_.-], starting with a letter or digit")
+            }
+            options.name = name
+        }
+        options.remove = arguments.flag("rm")
+        options.interactive = arguments.flag("interactive")
+        options.tty = arguments.flag("tty")
+        options.initProcess = arguments.flag("init")
+        options.storageDriver = context.storageDriver
+        if let text = arguments.value("stop-timeout") {
+            guard let seconds = Int(text), seconds >= -1 else {
+                throw BurrowError.invalidArgument("invalid --stop-timeout \"\(text)\": give a number of seconds")
+            }
+            options.stopTimeout = seconds
+        }
+        switch arguments.value("userns") {
+        case nil, "", "host": options.userNamespace = .rootless
+        case "keep-id": options.userNamespace = .keepID
+        case let other?: throw BurrowError.invalidArgument("--userns=\(other) is unknown: use keep-id, or leave it out")
+        }
+        switch arguments.value("network") ?? arguments.value("net") {
+        case nil, "none": options.network = .none
+        case "host": options.network = .host
+        case let other?: throw BurrowError.invalidArgument("--network \(other) is not available: use none or host")
+        }
+        return options
+    }
+
+    /// --detach-keys, or Docker's default ctrl-p,ctrl-q.
+    static func detachKeys(_ arguments: ParsedArguments) throws -> [UInt8] {
+        do {
+            return try DetachKeys.parse(arguments.value("detach-keys") ?? DetachKeys.standard)
+        } catch {
+            throw BurrowError.invalidArgument("\(error)")
+        }
+    }
+}

@@ -1,0 +1,18 @@
+import BurrowSandbox
+import BurrowSystem
+
+enum ContainerWait: Command {
+    static let spec = CommandSpec("wait", arguments: "CONTAINER [CONTAINER...]", summary: "Wait for containers to end and print their exit codes",
+                                  minimumPositionals: 1)
+
+    static func run(_ arguments: ParsedArguments, _ context: Context) throws -> Int32 {
+        let store = try context.store()
+        return context.eachContainer(arguments.positionals) { name in
+            let id = try store.resolveContainer(name)
+            guard let record = try ContainerAccess(store: store).waitForEnd(id, timeout: nil) else {
+                throw BurrowError.notFound("container \(name) was removed before it ended")
+            }
+            context.out(String(record.exitCode ?? 0))
+        }
+    }
+}

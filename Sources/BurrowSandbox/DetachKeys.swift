@@ -1,0 +1,32 @@
+/// Docker's --detach-keys: keys separated by commas, each a single
+/// character or `ctrl-` and one of a-z @ [ \ ] ^ _. Empty: no detaching.
+public enum DetachKeys {
+    public static let standard = "ctrl-p,ctrl-q"
+
+    public struct Invalid: Error, Equatable, CustomStringConvertible {
+        public let text: String
+        public var description: String {
+            "invalid detach keys \"\(text)\": give keys such as ctrl-p,ctrl-q (a letter, or ctrl- and one of a-z @ [ \\ ] ^ _)"
+        }
+    }
+
+    public static func parse(_ text: String) throws(Invalid) -> [UInt8] {
+        if text.isEmpty { return [] }
+        var keys: [UInt8] = []
+        for part in text.split(separator: ",", omittingEmptySubsequences: false) {
+            let bytes = Array(part.utf8)
+            if bytes.count == 1 {
+                keys.append(bytes[0])
+                continue
+            }
+            guard part.lowercased().hasPrefix("ctrl-"), bytes.count == 6 else { throw Invalid(text: text) }
+            let key = bytes[5]
+            switch key {
+            case 97...122: keys.append(key - 96)          // ctrl-a … ctrl-z
+            case 64, 91, 92, 93, 94, 95: keys.append(key - 64) // ctrl-@ [ \ ] ^ _
+            default: throw Invalid(text: text)
+            }
+        }
+        return keys
+    }
+}
