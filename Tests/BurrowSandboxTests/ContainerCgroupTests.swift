@@ -1,3 +1,4 @@
+import BurrowLaunch
 @testable import BurrowSandbox
 import BurrowSystem
 import Foundation
@@ -224,5 +225,30 @@ final class Calls: @unchecked Sendable {
         lock.lock()
         defer { lock.unlock() }
         return calls
+    }
+}
+
+/// Removal on the real kernel, where this process may make a cgroup (root,
+/// a writable v2 hierarchy): no controller is needed to hold processes.
+struct ContainerCgroupKernelTests {
+    static let hierarchy: String? = {
+        guard getuid() == 0, let mount = CgroupHost.current().unifiedMount, access(mount, W_OK) == 0 else { return nil }
+        return mount
+    }()
+
+    /// A process left in the cgroup is killed, and the cgroup removed.
+    @Test(.enabled(if: hierarchy != nil, "needs root and a writable cgroup v2 hierarchy"))
+    func removeKillsWhatIsLeftOnTheRealKernel() throws {
+        let path = "\(try #require(ContainerCgroupKernelTests.hierarchy))/burrow-test-\(UUID().uuidString.prefix(8).lowercased())"
+        try FileSystem.makeDirectory(path)
+        let fd = try FileDescriptor.open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+        var plan = LaunchPlan(namespaces: [])
+        plan.process = LaunchPlan.Process(arguments: ["/bin/sleep", "60"], environment: [])
+        plan.stdinFromNull = true
+        let child = try Launcher.clone([], cgroup: fd.rawValue).run(plan, mapping: nil)
+        #expect(CgroupDelegation.words("\(path)/cgroup.procs") == [String(child.pid)])
+        try ContainerCgroup.remove(path: path)
+        #expect(!FileSystem.exists(path))
+        #expect(try Launcher.wait(child) == 128 + SIGKILL)
     }
 }
