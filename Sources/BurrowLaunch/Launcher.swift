@@ -100,9 +100,13 @@ public enum Launcher {
     }
 
     /// Clones a child into `namespaces`; it waits for its plan (`Pending.start`).
-    public static func clone(_ namespaces: Set<LaunchPlan.Namespace>) throws -> Pending {
+    /// With `cgroup`, an open cgroup v2 directory, the child starts in that
+    /// cgroup (kernel 5.7's CLONE_INTO_CGROUP, or its pid written to the
+    /// cgroup's cgroup.procs before it gets its plan).
+    public static func clone(_ namespaces: Set<LaunchPlan.Namespace>, cgroup: Int32? = nil) throws -> Pending {
         var child = burrow_child()
-        let rc = burrow_launch_clone(LaunchPlan.cloneFlags(namespaces), &child)
+        let rc = burrow_launch_clone(LaunchPlan.cloneFlags(namespaces), cgroup ?? -1, &child)
+        if rc < 0 && child.cgroup_error != 0 { throw SystemError("put the container's first process in its cgroup", errno: child.cgroup_error) }
         if rc < 0 { throw cloneFailure(errno: -rc, namespaces: namespaces) }
         return Pending(child: child, namespaces: namespaces)
     }

@@ -59,12 +59,38 @@ static void restore_signals(void)
     mask_saved = 0;
 }
 
-struct clone_args_v0 {
-    uint64_t flags, pidfd, child_tid, parent_tid, exit_signal, stack, stack_size, tls;
-};
+#ifndef CLONE_INTO_CGROUP
+#define CLONE_INTO_CGROUP 0x200000000ULL
+#endif
 
-int burrow_launch_clone(uint64_t clone_flags, struct burrow_child *child)
+/* The kernel reads as much of this as the size it is given: 64 bytes (5.3)
+ * without a cgroup, 88 (5.7, CLONE_INTO_CGROUP) with one. */
+struct clone_args_v2 {
+    uint64_t flags, pidfd, child_tid, parent_tid, exit_signal, stack, stack_size, tls;
+    uint64_t set_tid, set_tid_size, cgroup;
+};
+#define CLONE_ARGS_SIZE_VER0 64
+
+static int reap(int pid, int pidfd, int *wait_status, int block);
+
+/* Where clone3 cannot start the child in its cgroup (a kernel before 5.7),
+ * it moves there now, while it still waits for its plan. */
+static int write_cgroup_procs(int cgroup_fd, long pid)
 {
+    int fd = openat(cgroup_fd, "cgroup.procs", O_WRONLY | O_CLOEXEC);
+    if (fd < 0) return -errno;
+    char text[24];
+    size_t at = sizeof text;
+    do { text[--at] = (char)('0' + pid % 10); pid /= 10; } while (pid > 0);
+    ssize_t n = write(fd, text + at, sizeof text - at);
+    int rc = n == (ssize_t)(sizeof text - at) ? 0 : n < 0 ? -errno : -EIO;
+    close(fd);
+    return rc;
+}
+
+int burrow_launch_clone(uint64_t clone_flags, int cgroup_fd, struct burrow_child *child)
+{
+    child->cgroup_error = 0;
     struct child_start start;
     memset(&start, 0, sizeof start);
     start.clone_flags = clone_flags;
@@ -98,7 +124,7 @@ int burrow_launch_clone(uint64_t clone_flags, struct burrow_child *child)
     sigprocmask(SIG_BLOCK, &all, &before);
 
     int pidfd = -1;
-    struct clone_args_v0 args;
+    struct clone_args_v2 args;
     memset(&args, 0, sizeof args);
     /* A network namespace takes the kernel most of a millisecond to make:
      * the child makes it itself while this process decides the plan and
@@ -107,7 +133,20 @@ int burrow_launch_clone(uint64_t clone_flags, struct burrow_child *child)
     args.flags = flags | CLONE_PIDFD;
     args.pidfd = (uint64_t)(uintptr_t)&pidfd;
     args.exit_signal = SIGCHLD;
-    long pid = syscall(SYS_clone3, &args, sizeof args);
+    long pid = -1;
+    int in_cgroup = 0;
+    if (cgroup_fd >= 0) {
+        /* Born in its cgroup, so no moment of the child escapes its limits.
+         * Whatever refuses this (an older kernel, or the cgroup itself) is
+         * told apart below: a plain clone, then a write to cgroup.procs. */
+        struct clone_args_v2 into = args;
+        into.flags |= CLONE_INTO_CGROUP;
+        into.cgroup = (uint64_t)cgroup_fd;
+        pid = syscall(SYS_clone3, &into, sizeof into);
+        if (pid == 0) child_main(&start);
+        in_cgroup = pid > 0;
+    }
+    if (pid < 0) pid = syscall(SYS_clone3, &args, CLONE_ARGS_SIZE_VER0);
     if (pid < 0 && errno == ENOSYS) {
         pidfd = -1;
         pid = syscall(SYS_clone, (unsigned long)(flags | SIGCHLD), NULL, NULL, NULL, NULL);
@@ -124,6 +163,20 @@ int burrow_launch_clone(uint64_t clone_flags, struct burrow_child *child)
         close(report_pipe[0]);
         restore_signals();
         return -clone_errno;
+    }
+    if (cgroup_fd >= 0 && !in_cgroup) {
+        rc = write_cgroup_procs(cgroup_fd, pid);
+        if (rc < 0) {
+            int status;
+            kill((int)pid, SIGKILL);
+            while (reap((int)pid, pidfd, &status, 1) == 0) {}
+            if (pidfd >= 0) close(pidfd);
+            close(sync_pipe[1]);
+            close(report_pipe[0]);
+            restore_signals();
+            child->cgroup_error = -rc;
+            return rc;
+        }
     }
     child->pid = (int)pid;
     child->pidfd = pidfd;

@@ -125,21 +125,39 @@ extension String {
     func replacingQuotes() -> String { filter { $0 != "\"" } }
 }
 
-/// Which cgroup version the host runs and what this user may control.
+/// Which cgroup version the host runs, what this user may control, and
+/// which limit flags of `run` would work from here (the same check `run`
+/// makes, so the two never disagree).
 enum CgroupReport {
     static func lines() -> [(String, String)] {
-        let unified = FileSystem.exists("/sys/fs/cgroup/cgroup.controllers")
-        let hybrid = !unified && FileSystem.exists("/sys/fs/cgroup/unified/cgroup.controllers")
-        guard unified || hybrid else {
-            return [("version", FileSystem.exists("/sys/fs/cgroup") ? "v1" : "none"), ("delegated controllers", "none (limits such as --memory need cgroup v2)")]
+        let delegation = CgroupDelegation.detect(CgroupHost.current())
+        let version: String
+        switch delegation.hierarchy {
+        case .unified: version = "v2"
+        case .hybrid: version = "v1 with a v2 hierarchy (hybrid)"
+        case .legacy: version = "v1"
+        case .none: version = "none"
         }
-        let base = unified ? "/sys/fs/cgroup" : "/sys/fs/cgroup/unified"
-        let own = (try? FileSystem.readText("/proc/self/cgroup"))?.split(separator: "\n")
-            .first { $0.hasPrefix("0::") }.map { String($0.dropFirst(3)) } ?? "/"
-        let directory = base + own
-        let controllers = (try? FileSystem.readText("\(directory)/cgroup.controllers"))?.trimmingCharacters(in: .whitespacesAndNewlines) ?? ""
-        let writable = access("\(directory)/cgroup.procs", W_OK) == 0
-        return [("version", unified ? "v2" : "v1 with a v2 hierarchy (hybrid)"), ("own cgroup", directory),
-                ("delegated controllers", writable ? (controllers.isEmpty ? "none" : controllers) : "none (the cgroup is not writable by you)")]
+        func list(_ items: [String]) -> String { items.isEmpty ? "none" : items.joined(separator: " ") }
+        var lines: [(String, String)] = [("version", version)]
+        if let mount = delegation.mount { lines.append(("v2 mount", mount)) }
+        if let directory = delegation.directory {
+            lines.append(("own cgroup", directory))
+            lines.append(("writable by you", delegation.writable ? "yes" : "no"))
+            lines.append(("delegated controllers", list(delegation.available)))
+            lines.append(("enabled below it", list(delegation.enabled)))
+        }
+        if !delegation.legacyControllers.isEmpty { lines.append(("controllers on v1", list(delegation.legacyControllers))) }
+        let families: [(String, [ResourceLimits.ControllerNeed])] = [
+            ("--memory, --memory-swap", [.init(flag: "--memory", controller: "memory")]),
+            ("--cpus, --cpu-shares", [.init(flag: "--cpus", controller: "cpu")]),
+            ("--cpuset-cpus", [.init(flag: "--cpuset-cpus", controller: "cpuset")]),
+            ("--pids-limit", [.init(flag: "--pids-limit", controller: "pids")]),
+        ]
+        for (flags, needs) in families {
+            lines.append((flags, delegation.problem(for: needs).map { "no: \($0)" } ?? "yes"))
+        }
+        lines.append(("--ulimit", "yes (rlimits need no cgroup)"))
+        return lines
     }
 }

@@ -143,14 +143,20 @@ struct burrow_child {
     int sync_fd;                /* the plan goes here, once the id maps are in place */
     int report_fd;              /* read struct burrow_report until EOF */
     uint64_t clone_flags;       /* CLONE_NEW* the child was made with: its plan must ask for the same */
+    int cgroup_error;           /* errno when the child could not be put in its cgroup (it is gone then) */
 };
 
 /* Clones a child into the namespaces in clone_flags (CLONE_NEWNET it makes
  * itself, with its loopback up) and returns at once: the caller decides the
  * plan while the kernel makes the namespaces, writes the id maps, and sends
  * it with burrow_launch_send. The signals the CLI forwards stay blocked in
- * the caller until burrow_wait_forwarding returns. Returns 0, or -errno. */
-int burrow_launch_clone(uint64_t clone_flags, struct burrow_child *child);
+ * the caller until burrow_wait_forwarding returns. With cgroup_fd >= 0 (an
+ * open cgroup v2 directory) the child starts in that cgroup: clone3 with
+ * CLONE_INTO_CGROUP, or, where the kernel refuses that, its pid written to
+ * the cgroup's cgroup.procs before it gets its plan; -1 leaves it in the
+ * caller's. Returns 0, or -errno (with child->cgroup_error set when it was
+ * the cgroup that refused the child). */
+int burrow_launch_clone(uint64_t clone_flags, int cgroup_fd, struct burrow_child *child);
 
 /* Validates the plan and sends it to the child, which then runs it. Returns
  * 0, -EINVAL for a malformed plan or one for other namespaces, -E2BIG for
