@@ -96,6 +96,8 @@ public struct ContainerCreation {
         config.initProcess = options.initProcess
         config.stopSignal = image.stopSignal
         config.stopTimeout = options.stopTimeout
+        config.limitFlags = options.limitFlags
+        config.ulimits = options.ulimits
         return config
     }
 
@@ -191,6 +193,7 @@ public struct ContainerCreation {
 
     /// `create`: the whole of it, returning the new container's record.
     public func create(_ options: RunOptions) throws -> ContainerRecord {
+        try options.limits.checkCgroup()
         let setting = try settle(options)
         let id = Hex.random(bytes: 32)
         let config = try resolve(options, setting, id: id)

@@ -69,9 +69,18 @@ public struct ContainerExecution {
         }
         defer { if consoleMine >= 0 { close(consoleMine) } }
 
+        // In the container's cgroup, under its limits.
+        var cgroupFD: Int32? = nil
+        if let cgroup = record.cgroup {
+            let fd = Glibc.open(cgroup, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+            if fd >= 0 {
+                descriptors.append(fd)
+                cgroupFD = fd
+            }
+        }
         let child: Launcher.Child
         do {
-            child = try Launcher.start(plan, mapping: nil)
+            child = try Launcher.clone(plan.namespaces, cgroup: cgroupFD).run(plan, mapping: nil)
         } catch {
             throw ContainerRunner.userFacing(error, arguments: options.command, starting: "the command")
         }
@@ -139,6 +148,7 @@ public struct ContainerExecution {
             process.groups = [gid] + groups.filter { $0 != gid }
         }
         process.capabilities = Capability.sets(Capability.dockerDefault, forUID: uid)
+        process.resourceLimits = try ResourceLimits(config).rlimits
         return process
     }
 

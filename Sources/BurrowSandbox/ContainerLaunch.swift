@@ -42,11 +42,11 @@ public struct ContainerLaunch {
     /// Clones the container's child into its namespaces. With subordinate
     /// ids it joins the user's standing namespace (newuidmap ran once, when
     /// that was made) and the returned mapping is nil: there is none to write.
-    public func cloneChild(network: RunOptions.Network, mapping: UserNamespaceMapping) throws -> (pending: Launcher.Pending, mapping: UserNamespaceMapping?) {
+    public func cloneChild(network: RunOptions.Network, mapping: UserNamespaceMapping, cgroup: Int32? = nil) throws -> (pending: Launcher.Pending, mapping: UserNamespaceMapping?) {
         var namespaces = ContainerPlan.namespaces(network: network)
         let joined = joinStandingNamespace(mapping)
         if joined { namespaces.remove(.user) }
-        return (try Launcher.clone(namespaces), joined ? nil : mapping)
+        return (try Launcher.clone(namespaces, cgroup: cgroup), joined ? nil : mapping)
     }
 
     /// Joins the standing namespace for a mapping with subordinate ids; false
@@ -79,6 +79,7 @@ public struct ContainerLaunch {
             canSetGroups: mapping.needsHelpers, ttyGroup: mapping.mapsGID(5) ? 5 : nil, interactive: !streams.stdinFromNull)
         if config.initProcess { input.initBinary = try ContainerLaunch.initBinary() }
         var plan = ContainerPlan.make(input)
+        plan.process?.resourceLimits = try ResourceLimits(config).rlimits
         plan.standardStreams = streams.descriptors
         plan.console = streams.console
         return plan
@@ -96,10 +97,10 @@ public struct ContainerLaunch {
 
     /// Starts the container and returns once its program runs. The caller
     /// is the container's parent and waits for it.
-    public func start(_ config: ContainerConfig, id: String, streams: Streams) throws -> Launcher.Child {
+    public func start(_ config: ContainerConfig, id: String, streams: Streams, cgroup: Int32? = nil) throws -> Launcher.Child {
         let mapping = try mapping(config)
         if mapping.needsHelpers { _ = try HelperPrograms.locate() }
-        let child = try cloneChild(network: ContainerLaunch.network(config), mapping: mapping)
+        let child = try cloneChild(network: ContainerLaunch.network(config), mapping: mapping, cgroup: cgroup)
         do {
             var plan = try plan(config, mapping: mapping, filesystem: filesystem(config, id: id), streams: streams)
             if child.mapping == nil { plan.namespaces.remove(.user) }

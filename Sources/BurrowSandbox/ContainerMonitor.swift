@@ -32,7 +32,10 @@ public struct ContainerMonitor {
 
     /// Runs the container to its end. Whatever fails is told to the client
     /// and written into the container's record.
-    public func run(id: String, client: Client?, terminalSize: (rows: UInt16, columns: UInt16)?) {
+    public func run(id: String, client: Client?, terminalSize: (rows: UInt16, columns: UInt16)?, cgroup: String? = nil) {
+        defer {
+            if let cgroup { try? ContainerCgroup.remove(path: cgroup) }
+        }
         let clientFD = client?.descriptor ?? -1
         guard let config = try? store.containerConfig(id) else {
             tell(clientFD, failure: 125, "container \(id.prefix(12)) has no configuration: remove it and create it again")
@@ -49,11 +52,19 @@ public struct ContainerMonitor {
             try streams.open(config, terminalSize: terminalSize)
             let socket = try listen(id)
             streams.listenFD = socket.descriptor
-            let child = try launch.start(config, id: id, streams: streams.forChild)
+            var cgroupFD: Int32? = nil
+            if let cgroup {
+                let fd = open(cgroup, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+                guard fd >= 0 else { throw SystemError("open the container's cgroup", path: cgroup, errno: errno) }
+                cgroupFD = fd
+            }
+            defer { if let cgroupFD { close(cgroupFD) } }
+            let child = try launch.start(config, id: id, streams: streams.forChild, cgroup: cgroupFD)
             try streams.afterStart()
             try store.updateContainer(id) { record in
                 record.process = ProcessIdentity.of(child.pid)
                 record.attachSocket = socket.path
+                record.cgroup = cgroup
                 record.error = child.warnings.isEmpty ? nil : child.warnings.joined(separator: "; ")
             }
             var started = Int32(child.pid)
@@ -100,6 +111,7 @@ public struct ContainerMonitor {
             record.exitCode = exitCode
             record.finished = Timestamp.now()
             record.attachSocket = nil
+            record.cgroup = nil
             if let error { record.error = error }
         }
     }

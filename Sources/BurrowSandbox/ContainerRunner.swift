@@ -39,11 +39,21 @@ public struct ContainerRunner {
             return 0
         }
 
+        // The container's cgroup comes first: its first process is cloned
+        // straight into it, and burrow moves itself out of its own cgroup
+        // (see ContainerCgroup) before it starts any process of its own.
+        let id = Hex.random(bytes: 32)
+        let cgroup = try ContainerCgroup.prepare(limits: options.limits, containerID: id)
+        for warning in cgroup?.warnings ?? [] { warn(warning) }
+        defer {
+            do { try cgroup?.remove() } catch { warn("\(error)") }
+        }
+
         // The child is cloned as early as can be and works in parallel with
         // this process: the kernel makes its network namespace while the
         // image is read and the container's files are created here.
-        var child = setting.clonesEarly ? try launch.cloneChild(network: options.network, mapping: setting.mapping) : nil
-        let id = Hex.random(bytes: 32)
+        var child = setting.clonesEarly
+            ? try launch.cloneChild(network: options.network, mapping: setting.mapping, cgroup: cgroup?.directoryFD) : nil
         let config: ContainerConfig
         let filesystem: ContainerFilesystem
         do {
@@ -57,7 +67,7 @@ public struct ContainerRunner {
         let pending: Launcher.Pending
         var record: ContainerRecord
         do {
-            if child == nil { child = try launch.cloneChild(network: options.network, mapping: setting.mapping) }
+            if child == nil { child = try launch.cloneChild(network: options.network, mapping: setting.mapping, cgroup: cgroup?.directoryFD) }
             guard let child else { preconditionFailure("the container's child was not cloned") }
             pending = child.pending
             var plan = try launch.plan(config, mapping: setting.mapping, filesystem: filesystem, streams: streams)
@@ -69,6 +79,7 @@ public struct ContainerRunner {
                 record.started = Timestamp.now()
                 record.monitor = ProcessIdentity.current()
                 record.process = ProcessIdentity.of(pending.pid)
+                record.cgroup = cgroup?.path
             }
         } catch {
             child?.pending.abandon()

@@ -48,17 +48,27 @@ public struct MonitorSession {
     /// Starts the monitor of a created (or exited) container, which starts
     /// the container. Returns once it runs, or, attached, once it ends.
     public func start(id: String, attach: Attachment?) throws -> Outcome {
+        // The container's cgroup is made here, where burrow may still move
+        // itself out of the way (ContainerCgroup); its monitor is born in
+        // burrow's new place and removes the cgroup when the container ends.
+        var cgroup: ContainerCgroup? = nil
+        if let config = try store.containerConfig(id) {
+            cgroup = try ContainerCgroup.prepare(limits: try ResourceLimits(config), containerID: id)
+        }
         let (mine, theirs) = try UnixSocket.pair()
         defer { close(mine) }
         var arguments = [HostSystem.executablePath, "--root", store.layout.root, "__monitor", id]
+        if let cgroup { arguments += ["--cgroup", cgroup.path] }
         if let attach {
             arguments += ["--client-flags", String(attach.flags)]
             if attach.tty, let size = MonitorSession.terminalSize() { arguments += ["--tty-size", "\(size.rows),\(size.columns)"] }
         }
         let pid = MonitorSession.spawn(arguments, keeping: theirs)
         close(theirs)
-        if pid < 0 { throw SystemError("start the container's monitor", path: arguments[0], errno: -pid) }
-
+        if pid < 0 {
+            try? cgroup?.remove()
+            throw SystemError("start the container's monitor", path: arguments[0], errno: -pid)
+        }
         try awaitStart(mine, id: id)
         guard let attach else { return .running }
         return try relay(socket: mine, attach)

@@ -30,6 +30,10 @@ public struct RunOptions: Sendable {
     public var initProcess = false
     /// --stop-timeout: seconds `stop` waits before SIGKILL.
     public var stopTimeout: Int? = nil
+    /// The limit flags as given (kept with the container, read again at each start) and what they mean.
+    public var limitFlags: [String: String] = [:]
+    public var ulimits: [String] = []
+    public var limits = ResourceLimits()
 
     public init(image: String) { self.image = image }
 }

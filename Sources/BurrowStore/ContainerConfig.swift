@@ -43,6 +43,11 @@ public struct ContainerConfig: JSONRecord, Sendable, Equatable {
     public var stopSignal: String?
     /// Seconds `stop` waits before SIGKILL; nil is 10.
     public var stopTimeout: Int?
+    /// --memory, --cpus and the other cgroup limits, by flag name, as given;
+    /// read again at each start.
+    public var limitFlags: [String: String] = [:]
+    /// Each --ulimit as given.
+    public var ulimits: [String] = []
 
     public init(image: String, imageID: Digest, layers: [Digest], driver: String, entrypoint: [String], cmd: [String],
                 arguments: [String], environment: [String], workingDirectory: String, user: String, uid: UInt32, gid: UInt32,
@@ -99,6 +104,8 @@ public struct ContainerConfig: JSONRecord, Sendable, Equatable {
         initProcess = json["init"]?.bool ?? false
         stopSignal = json["stopSignal"]?.string
         stopTimeout = json["stopTimeout"]?.int64.map { Int($0) }
+        for (flag, value) in json["limits"]?.members ?? [] { if let text = value.string { limitFlags[flag] = text } }
+        ulimits = json["ulimits"]?.strings ?? []
     }
 
     public var json: JSONValue {
@@ -114,6 +121,8 @@ public struct ContainerConfig: JSONRecord, Sendable, Equatable {
             ("tty", .bool(tty)), ("openStdin", .bool(openStdin)), ("stdinOnce", .bool(stdinOnce)),
             ("autoRemove", .bool(autoRemove)), ("init", .bool(initProcess)),
             ("stopSignal", .optional(stopSignal)), ("stopTimeout", stopTimeout.map { .number($0) } ?? .null),
+            ("limits", .object(limitFlags.keys.sorted().map { ($0, .string(limitFlags[$0]!)) })),
+            ("ulimits", .array(ulimits.map { .string($0) })),
         ])
     }
 }

@@ -95,6 +95,8 @@ public struct ContainerRecord: JSONRecord, Sendable {
     /// Why the container did not start, or how it ended when burrow had to say.
     public var error: String?
     public var restartCount = 0
+    /// The container's cgroup while it runs with cgroup limits.
+    public var cgroup: String?
 
     public init(id: String, name: String, imageID: Digest, imageName: String, layers: [Digest], command: [String], created: String, driver: String, autoRemove: Bool) {
         self.id = id
@@ -131,6 +133,7 @@ public struct ContainerRecord: JSONRecord, Sendable {
         attachSocket = json["attachSocket"]?.string
         error = json["error"]?.string
         restartCount = Int(json["restartCount"]?.int64 ?? 0)
+        cgroup = json["cgroup"]?.string
     }
 
     public var json: JSONValue {
@@ -141,7 +144,8 @@ public struct ContainerRecord: JSONRecord, Sendable {
                  ("finished", .optional(finished)), ("driver", .string(driver)), ("autoRemove", .bool(autoRemove)),
                  ("layerView", .optional(layerView)), ("started", .optional(started)),
                  ("monitor", .optional(monitor?.description)), ("process", .optional(process?.description)),
-                 ("attachSocket", .optional(attachSocket)), ("error", .optional(error)), ("restartCount", .number(restartCount))])
+                 ("attachSocket", .optional(attachSocket)), ("error", .optional(error)), ("restartCount", .number(restartCount)),
+                 ("cgroup", .optional(cgroup))])
     }
 }
 

@@ -20,6 +20,13 @@ enum ContainerOptions {
         OptionSpec("net", value: "MODE", help: "The same as --network"),
         OptionSpec("init", help: "Run a small init as PID 1 that passes signals on and reaps orphans"),
         OptionSpec("stop-timeout", value: "SECONDS", help: "Seconds 'stop' waits before SIGKILL (default 10)"),
+        OptionSpec("memory", short: "m", value: "SIZE", help: "Memory limit (cgroup v2, delegated): 512m, 1.5g"),
+        OptionSpec("memory-swap", value: "SIZE", help: "Memory plus swap limit; -1 for unlimited swap"),
+        OptionSpec("cpus", value: "N", help: "CPU time limit in CPUs: 1.5"),
+        OptionSpec("cpu-shares", short: "c", value: "N", help: "Relative CPU weight (1024 is the default)"),
+        OptionSpec("cpuset-cpus", value: "LIST", help: "CPUs the container may run on: 0-3,5"),
+        OptionSpec("pids-limit", value: "N", help: "Most processes in the container; -1 for no limit"),
+        OptionSpec("ulimit", value: "NAME=SOFT[:HARD]", repeatable: true, help: "Resource limit of the container's processes: nofile=1024:2048"),
     ]
 
     static func runOptions(_ arguments: ParsedArguments, _ context: Context) throws -> RunOptions {
@@ -58,6 +65,9 @@ enum ContainerOptions {
             }
             options.stopTimeout = seconds
         }
+        for flag in ResourceLimits.flagNames { if let value = arguments.value(flag) { options.limitFlags[flag] = value } }
+        options.ulimits = arguments.values("ulimit")
+        options.limits = try ResourceLimits.parse(flags: options.limitFlags, ulimits: options.ulimits)
         switch arguments.value("userns") {
         case nil, "", "host": options.userNamespace = .rootless
         case "keep-id": options.userNamespace = .keepID

@@ -37,6 +37,8 @@ enum ContainerRemove: Command {
     /// The record, name and files; files of subordinate ids are deleted as
     /// root of the user namespace.
     static func remove(_ record: ContainerRecord, store: Store, context: Context) throws {
+        // A cgroup its killed monitor could not remove.
+        if let cgroup = record.cgroup { try? ContainerCgroup.remove(path: cgroup) }
         let filesystem = ContainerFilesystem(layout: store.layout, id: record.id, driver: StorageDriver(rawValue: record.driver) ?? .overlay,
                                              layerView: record.layerView ?? LayerView.standard)
         if !filesystem.remove() {

@@ -8,6 +8,7 @@ enum Monitor: Command {
     static let spec = CommandSpec("__monitor", arguments: "ID", summary: "Internal: run a container and watch over it", options: [
         OptionSpec("client-flags", value: "N", help: "What the first client attaches"),
         OptionSpec("tty-size", value: "ROWS,COLUMNS", help: "The first client's terminal size"),
+        OptionSpec("cgroup", value: "PATH", help: "The container's cgroup, made by the command that started the monitor"),
     ], minimumPositionals: 1, maximumPositionals: 1, hidden: true)
 
     static func run(_ arguments: ParsedArguments, _ context: Context) throws -> Int32 {
@@ -20,7 +21,7 @@ enum Monitor: Command {
         }
         let flags = arguments.value("client-flags").flatMap { UInt32($0) } ?? 0
         ContainerMonitor(store: store, identity: context.identity)
-            .run(id: id, client: ContainerMonitor.Client(descriptor: 3, flags: flags), terminalSize: size)
+            .run(id: id, client: ContainerMonitor.Client(descriptor: 3, flags: flags), terminalSize: size, cgroup: arguments.value("cgroup"))
         return 0
     }
 }
