@@ -6,7 +6,7 @@ import Glibc
 /// The command line: global options, then a command and its arguments.
 public enum CLI {
     static let commands: [any Command.Type] = [
-        ContainerRun.self, ContainerList.self, ContainerRemove.self,
+        ContainerRun.self, ContainerList.self, ContainerRemove.self, ContainerCopy.self,
         ImageList.self, ImageLoad.self, ImageImport.self, ImageTag.self, ImageRemove.self, Inspect.self,
         SystemInfo.self, Version.self, StorageHelper.self, Keeper.self,
     ]
