@@ -120,8 +120,8 @@ public struct CopyOperation {
         try destination.finish()
         result.archiveBytes += 1024
         result.warnings = destination.warnings
-        if let reader = source as? TreeReader {
-            result.warnings += reader.leftOut.map { "\($0) is a mount point inside the container: left out" }
+        if let reader = source as? TreeReader, !reader.leftOut.isEmpty {
+            result.warnings.append("left out what is mounted inside the container, not part of its root filesystem: " + reader.leftOut.joined(separator: ", "))
         }
         return result
     }
