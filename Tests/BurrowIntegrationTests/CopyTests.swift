@@ -30,10 +30,10 @@ extension Integration {
         let name: String
         let runner: Runner
 
-        init(_ runner: Runner, name: String, setup: String, then script: String) throws {
+        init(_ runner: Runner, name: String, options: [String] = [], setup: String, then script: String) throws {
             self.runner = runner
             self.name = name
-            process = runner.process(Runner.binary, ["run", "--name", name, "busybox", "sh", "-c", "\(setup); echo ready; \(script)"])
+            process = runner.process(Runner.binary, ["run", "--name", name] + options + ["busybox", "sh", "-c", "\(setup); echo ready; \(script)"])
             process.standardOutput = output
             process.standardError = FileHandle.nullDevice
             try process.run()
@@ -86,6 +86,22 @@ extension Integration {
         let into = try cp(runner, "mkdir \(directory)/in && chmod 750 \(directory)/in && echo from-host > \(directory)/in/file && chmod 640 \(directory)/in/file && burrow cp \(directory)/in \(name):/tmp/")
         #expect(into.code == 0, "\(into)")
         #expect(container.finish() == "from-host\n0:0 750\n0:0 640\n")
+    }
+
+    /// The container's processes need not run as root: cp joins the
+    /// container's user namespace, whose owner the user is.
+    @Test(.enabled(if: TestUser.first(.subordinate) != nil, "only a subordinate range maps nobody"))
+    func aContainerRunningAsNobodyIsReachedToo() throws {
+        let runner = try Runner.shared(try #require(TestUser.first(.subordinate)))
+        let name = CopyTests.unique("nobody")
+        let container = try Running(runner, name: name, options: ["-u", "nobody"], setup: "id -u > /tmp/who",
+                                    then: "while [ ! -e /tmp/in ]; do sleep 0.05; done; stat -c '%u:%g' /tmp/in")
+        defer { container.stop() }
+        let directory = try CopyTests.scratch(runner, "nobody")
+        let who = try cp(runner, "burrow cp \(name):/tmp/who - | tar -xO")
+        #expect(who.out == "65534\n", "\(who)")
+        #expect(try cp(runner, "echo x > \(directory)/in && burrow cp -a \(directory)/in \(name):/tmp/in").code == 0)
+        #expect(container.finish() == "0:0\n", "the user's own file is root's inside")
     }
 
     /// Owners inside the container survive a trip through the host with -a;

@@ -27,7 +27,7 @@ enum ContainerCopy: Command {
         let id = try store.resolveContainer(name)
         guard let record = try store.container(id) else { throw BurrowError.notFound("no such container: \(name)") }
         // The inner run for a stopped container (see below).
-        let inner = environment(UserNamespaceHelper.marker) == "1"
+        let inner = UserNamespaceHelper.isInside
 
         var result: CopyOperation.Result? = nil
         if !inner, record.state == .running, let pid = record.pid,

@@ -161,6 +161,9 @@ public struct CopyOperation {
 
     static func place(source: CopyRules.Source, name: String, assertsDirectory: Bool, contentsOnly: Bool, destination: CopyRules.Destination,
                       destinationName: String, destinationAssertsDirectory: Bool, describeSource: String, describeDestination: String) throws -> Placement {
+        if destination == .missing && (destinationName == "." || destinationName == "..") {
+            throw BurrowError.invalidArgument("cannot copy to \(describeDestination): name the file or directory to create")
+        }
         do {
             return Placement(rule: try CopyRules.placement(source: source, sourceName: name, sourceAssertsDirectory: assertsDirectory,
                                                            sourceContentsOnly: contentsOnly, destination: destination,
