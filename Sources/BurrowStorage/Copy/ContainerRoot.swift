@@ -27,7 +27,8 @@ public final class ContainerRoot {
     /// Writes land in the container's upper layer, through its own mount.
     ///
     /// nil when `pid` is not the container's any more (it exited, and the pid
-    /// may belong to another process now). Call with a single thread.
+    /// may belong to another process now), found before anything changed
+    /// here. Call with a single thread.
     public static func running(pid: Int32, id: String, host: HostUser) throws -> ContainerRoot? {
         // Every later step goes through this descriptor: if the process dies,
         // they fail, even when its pid is given to another process meanwhile.
@@ -49,7 +50,10 @@ public final class ContainerRoot {
         }
         let root = openat(process, "root", BSYS_O_PATH | O_DIRECTORY | O_CLOEXEC)
         if root < 0 {
-            if errno == ENOENT || errno == ESRCH { return nil }
+            // Too late to go the stopped container's way: this process is in its namespace now.
+            if errno == ENOENT || errno == ESRCH {
+                throw BurrowError.conflict("the container exited while burrow cp was reaching it: run the command again")
+            }
             throw SystemError("open", path: "/proc/\(pid)/root", errno: errno)
         }
         let uidMap = (try? FileSystem.readText("/proc/self/uid_map")) ?? ""
