@@ -46,33 +46,3 @@ public struct CopyEntry: Sendable {
         self.accessed = accessed ?? modified
     }
 }
-
-/// Seconds and nanoseconds, as stat and utimensat have them.
-public struct FileTime: Sendable, Equatable {
-    public let seconds: Int64
-    public let nanoseconds: Int
-
-    public init(seconds: Int64, nanoseconds: Int = 0) {
-        self.seconds = seconds
-        self.nanoseconds = nanoseconds
-    }
-}
-
-/// Where entries come from: a tree on disk or a tar archive.
-public protocol CopySource: AnyObject {
-    /// The next entry, nil at the end. Directories come before what they hold.
-    func next() throws -> CopyEntry?
-    /// The current regular file's bytes, block by block, each with its offset.
-    func readData(_ body: (UnsafeRawBufferPointer, Int64) throws -> Void) throws
-    /// The current regular file, open for reading, when the source has one.
-    var currentFile: Int32? { get }
-}
-
-/// Where entries go: a tree on disk or a tar archive.
-public protocol CopyDestination: AnyObject {
-    func write(_ entry: CopyEntry, from source: CopySource) throws
-    /// Called once, after the last entry.
-    func finish() throws
-    /// What could not be copied exactly (devices a user namespace cannot make, ...).
-    var warnings: [String] { get }
-}
