@@ -8,7 +8,7 @@ public enum CLI {
     static let commands: [any Command.Type] = [
         ContainerRun.self, ContainerCreate.self, ContainerStart.self, ContainerAttach.self, ContainerLogs.self,
         ContainerStop.self, ContainerKill.self, ContainerRestart.self, ContainerWait.self, ContainerExec.self,
-        ContainerTop.self, ContainerPort.self, ContainerRename.self,
+        ContainerTop.self, ContainerPort.self, ContainerRename.self, ContainerCopy.self,
         ContainerList.self, ContainerRemove.self,
         ImageList.self, ImageLoad.self, ImageImport.self, ImageTag.self, ImageRemove.self, Inspect.self,
         SystemInfo.self, Version.self, StorageHelper.self, Keeper.self, Monitor.self,
