@@ -48,15 +48,9 @@ public struct ContainerFilesystem: Sendable {
         switch driver {
         case .overlay:
             let relativeContainer = "containers/\(id)"
-            var lower = layers.reversed().map { "layers/\($0.encoded)/\(layerView)" }
-            if lower.isEmpty { lower = ["\(relativeContainer)/empty"] }
             // volatile: no syncfs of the whole upper filesystem when a container that
             // is removed on exit unmounts (podman does the same for --rm).
-            let options = "lowerdir=\(lower.joined(separator: ":")),upperdir=\(relativeContainer)/upper,workdir=\(relativeContainer)/work,userxattr"
-                + (ephemeral ? ",volatile" : "")
-            guard options.utf8.count < 4000 else {
-                throw BurrowError.unsupported("the image has \(layers.count) layers, more than one overlay mount can name: use --storage-driver vfs")
-            }
+            let options = try overlayOptions(layers: layers) + (ephemeral ? ",volatile" : "")
             return [
                 LaunchPlan.Step(.changeDirectory(layout.root), label: "enter the store \(layout.root)"),
                 LaunchPlan.Step(.mount(source: "overlay", target: "\(relativeContainer)/merged", type: "overlay", data: options,
