@@ -38,12 +38,17 @@ public struct ContainerAccess {
         guard record.isRunning, let process = record.process else {
             throw BurrowError.conflict("container \(record.name) is not running")
         }
-        try enterUserNamespace(of: record)
         let fd = bsys_pidfd_open(process.pid)
         guard fd >= 0 else { throw BurrowError.conflict("container \(record.name) is not running") }
         defer { close(fd) }
         // Opened first, checked after: the descriptor names this process for good.
         guard process.isAlive else { throw BurrowError.conflict("container \(record.name) is not running") }
+        // A PID 1 of the user's own id takes the signal as it is; one of a
+        // subordinate id, from root of its namespace only. This process stays
+        // in its own namespace when it can: it may start a monitor next.
+        if bsys_pidfd_send_signal(fd, signal) == 0 { return }
+        guard errno == EPERM else { throw SystemError("send \(SignalNames.name(signal)) to the container's process", path: "pid \(process.pid)", errno: errno) }
+        try enterUserNamespace(of: record)
         try syscall("send \(SignalNames.name(signal)) to the container's process", "pid \(process.pid)") { bsys_pidfd_send_signal(fd, signal) }
     }
 

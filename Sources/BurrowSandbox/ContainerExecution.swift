@@ -59,6 +59,9 @@ public struct ContainerExecution {
         plan.stdinFromNull = !options.interactive
         plan.newSession = true
         plan.dieWithParent = !options.detach
+        // In the background it holds none of the caller's streams, or a pipe
+        // reading them would wait for it to end.
+        plan.detachStandardStreams = options.detach && !options.tty
         var consoleMine: Int32 = -1
         if options.tty {
             let (mine, theirs) = try UnixSocket.pair()

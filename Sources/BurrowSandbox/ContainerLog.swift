@@ -38,21 +38,19 @@ public struct ContainerLog {
         return (records, at)
     }
 
-    /// The records that hold the last `lines` lines (a line's parts stay together).
-    public static func tail(_ records: [Record], lines: Int) -> ArraySlice<Record> {
-        guard lines >= 0 else { return records[...] }
-        var count = 0
-        var index = records.count
-        while index > 0 {
-            let previous = records[index - 1]
-            // A whole record (or a partial one at the very end) ends a line.
-            if !previous.partial || index == records.count {
-                if count == lines { break }
-                count += 1
-            }
-            index -= 1
+    /// The records that hold the last `lines` lines. A line is its
+    /// stream's records up to the one that ends it: the other stream's
+    /// lines may come between its parts, which stay together.
+    public static func tail(_ records: [Record], lines: Int) -> [Record] {
+        var finished: [[Int]] = []
+        var open: [UInt8: [Int]] = [:]
+        for (index, record) in records.enumerated() {
+            open[record.stream, default: []].append(index)
+            if !record.partial { finished.append(open.removeValue(forKey: record.stream)!) }
         }
-        return records[index...]
+        finished += open.values
+        let kept = finished.sorted { $0.last! < $1.last! }.suffix(max(0, lines)).flatMap { $0 }.sorted()
+        return kept.map { records[$0] }
     }
 
     /// What `logs` prints for a record; `lineStart` says whether it begins a line.
@@ -86,7 +84,7 @@ public struct ContainerLog {
             }
             let (found, consumed) = Self.records(pending)
             pending.removeFirst(consumed)
-            let shown = first && tailLines != nil ? Self.tail(found, lines: tailLines!) : found[...]
+            let shown = first && tailLines != nil ? Self.tail(found, lines: tailLines!) : found
             first = false
             for record in shown {
                 let bytes = Self.text(record, timestamps: timestamps, lineStart: lineStart[record.stream] ?? true)

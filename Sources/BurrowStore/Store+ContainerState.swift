@@ -58,6 +58,7 @@ extension ContainerRecord {
         exitCode = exitCode ?? 137
         finished = finished ?? Timestamp.now()
         error = "the process that ran the container (pid \(monitor?.pid ?? 0)) was killed, and the container with it"
+        if let attachSocket { unlink(attachSocket) }
         attachSocket = nil
     }
 

@@ -17,8 +17,11 @@ public struct HostUser: Sendable, Equatable {
     /// /etc/passwd first (cheap, and NSS may be unavailable to a static
     /// binary), then NSS, then the environment.
     public static func current() -> HostUser {
-        let uid = getuid()
-        let gid = getgid()
+        // Inside a user namespace of burrow's (a helper, a monitor in the
+        // standing namespace, a command that joined a container's), the ids
+        // are the namespace's own: the user is who they map to on the host.
+        let uid = outside(getuid(), map: "/proc/self/uid_map")
+        let gid = outside(getgid(), map: "/proc/self/gid_map")
         if let text = try? FileSystem.readText("/etc/passwd") {
             for line in text.split(separator: "\n") {
                 let fields = line.split(separator: ":", omittingEmptySubsequences: false)
@@ -35,6 +38,19 @@ public struct HostUser: Sendable, Equatable {
         }
         let name = environment("USER") ?? environment("LOGNAME") ?? String(uid)
         return HostUser(uid: uid, gid: gid, name: name, home: environment("HOME") ?? "/")
+    }
+}
+
+extension HostUser {
+    /// The id `inside` this process's user namespace maps to in its parent.
+    static func outside(_ inside: UInt32, map path: String) -> UInt32 {
+        guard let text = try? FileSystem.readText(path) else { return inside }
+        for line in text.split(separator: "\n") {
+            let fields = line.split(separator: " ").compactMap { UInt64($0) }
+            guard fields.count == 3, UInt64(inside) >= fields[0], UInt64(inside) < fields[0] + fields[2] else { continue }
+            return UInt32(truncatingIfNeeded: fields[1] + (UInt64(inside) - fields[0]))
+        }
+        return inside
     }
 }
 
