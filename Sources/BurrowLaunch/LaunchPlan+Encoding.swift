@@ -12,6 +12,8 @@ extension LaunchPlan {
              pseudoFilesystem, pivotRoot, hostname, remountRootReadOnly
         // 13 was "bring up the loopback": every new network namespace gets it.
         case writeFile = 14, unlink
+        // 16 is the run path's setns op, being written beside this one.
+        case remountReadOnly = 17
     }
 
     struct StepFlags: OptionSet {
@@ -139,6 +141,9 @@ extension LaunchPlan {
                 args[2] = mode
             case .unlink(let path):
                 op = .unlink
+                args[0] = strings.add(path)
+            case .remountReadOnly(let path):
+                op = .remountReadOnly
                 args[0] = strings.add(path)
             }
             stepBytes.append(u32: op.rawValue)

@@ -449,6 +449,9 @@ void child_run_steps(const struct decoded_plan *plan)
         case BURROW_OP_UNLINK:
             rc = step_unlink(root, a0);
             break;
+        case BURROW_OP_REMOUNT_RO:
+            rc = make_readonly(root, a0, 1, 0);
+            break;
         }
         if (rc < 0) child_fail(plan, i, -rc);
     }

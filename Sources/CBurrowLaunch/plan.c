@@ -64,7 +64,7 @@ int plan_check(const uint8_t *plan, size_t size)
             int is_number = (steps[i].op == BURROW_OP_MKDIR && a == 1) || (steps[i].op == BURROW_OP_WRITE_FILE && a == 2);
             if (!is_number && arg != 0 && !string_ok(h, arg)) return -EINVAL;
         }
-        if (steps[i].op < BURROW_OP_MAKE_PRIVATE || steps[i].op > BURROW_OP_UNLINK || steps[i].op == BURROW_OP_RETIRED_13)
+        if (steps[i].op < BURROW_OP_MAKE_PRIVATE || steps[i].op > BURROW_OP_REMOUNT_RO || steps[i].op == BURROW_OP_RETIRED_13)
             return -EINVAL;
     }
     return 0;

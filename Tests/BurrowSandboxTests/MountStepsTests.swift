@@ -61,7 +61,7 @@ struct MountStepsTests {
         #expect(steps.mounts.map(\.label) == ["make /etc/hostname read-only", "make /etc/resolv.conf read-only", "mount tmpfs on /tmp",
                                               "bind /srv/hosts on /etc/hosts"])
         #expect(steps.afterPivotRoot.map(\.operation) == [.remountRootReadOnly])
-        #expect(MountSteps.steps([], readOnlyRoot: true).mounts.map(\.operation) == [.readOnly("/etc/hosts"), .readOnly("/etc/hostname"), .readOnly("/etc/resolv.conf")])
+        #expect(MountSteps.steps([], readOnlyRoot: true).mounts.map(\.operation) == [.remountReadOnly("/etc/hosts"), .remountReadOnly("/etc/hostname"), .remountReadOnly("/etc/resolv.conf")])
     }
 
     /// Where the run path puts the steps: after the container's own /dev,

@@ -31,7 +31,7 @@ public enum MountSteps {
         if readOnlyRoot {
             // Before the user's mounts: one over an /etc file is the user's to make read-only.
             for path in etcFiles where !targets.contains(path) {
-                steps.append(LaunchPlan.Step(.readOnly(path), label: "make \(path) read-only"))
+                steps.append(LaunchPlan.Step(.remountReadOnly(path), label: "make \(path) read-only"))
             }
         }
         // A mount inside another's target comes after it, whatever the

@@ -88,6 +88,10 @@ enum burrow_op {
     BURROW_OP_RETIRED_13 = 13,  /* was "bring up lo": every new network namespace gets it now */
     BURROW_OP_WRITE_FILE = 14,  /* arg0: path in root, arg1: contents, arg2: mode; a new file */
     BURROW_OP_UNLINK = 15,      /* arg0: path in root */
+    /* 16 is the run path's setns op, being written beside this one. */
+    BURROW_OP_REMOUNT_RO = 17,  /* arg0: path in root; the mount on top of it made read-only in place (no new
+                                   bind: the /etc files are mounts of files already unlinked, which cannot be a
+                                   mount point again) */
 };
 
 /* Step flags. */
