@@ -54,3 +54,15 @@ struct ArgumentParserTests {
         #expect(throws: (any Error).self) { try OutputFormat.fill("{{.Nope}}", .object([("ID", .string("x"))]), missingFields: .error) }
     }
 }
+
+struct TableTests {
+    /// Docker's tabwriter: a column is at least 10 wide, 3 spaces after its widest cell.
+    @Test func columnsAsDockerLaysThemOut() {
+        var table = Table(["DRIVER", "VOLUME NAME"])
+        table.add(["local", "data"])
+        #expect(table.render() == "DRIVER    VOLUME NAME\nlocal     data")
+        var wide = Table(["REPOSITORY", "TAG", "IMAGE ID"])
+        wide.add(["busybox", "latest", "382fa8fc6723"])
+        #expect(wide.render() == "REPOSITORY   TAG       IMAGE ID\nbusybox      latest    382fa8fc6723")
+    }
+}
