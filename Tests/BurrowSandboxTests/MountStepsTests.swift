@@ -3,6 +3,8 @@ import BurrowLaunch
 import Testing
 
 struct MountStepsTests {
+    let etc: [(name: String, contents: String)] = [("hosts", "127.0.0.1 localhost\n"), ("hostname", "abc\n"), ("resolv.conf", "")]
+
     func mount(_ text: String, hostPath: String? = nil, isFile: Bool = false, volume: String? = nil) throws -> ResolvedMount {
         let spec: MountSpec
         if text.hasPrefix("--mount ") {
@@ -24,7 +26,7 @@ struct MountStepsTests {
 
     @Test func bindsAreRecursiveAndResolvedInTheRoot() throws {
         let steps = MountSteps.steps([try mount("/srv/data:/data"), try mount("/etc/app.conf:/app.conf:ro", isFile: true),
-                                      try mount("--mount type=bind,src=/srv/x,dst=/x,ro,bind-nonrecursive")], readOnlyRoot: false)
+                                      try mount("--mount type=bind,src=/srv/x,dst=/x,ro,bind-nonrecursive")], readOnlyRoot: false, etcFiles: etc)
         #expect(steps.afterPivotRoot.isEmpty)
         #expect(steps.mounts.map(\.label) == ["bind /srv/data on /data", "bind /etc/app.conf on /app.conf read-only", "bind /srv/x on /x read-only"])
         let data = try #require(operation(steps.mounts[0]))
@@ -40,7 +42,7 @@ struct MountStepsTests {
         let named = try mount("data:/var/lib/data:ro", hostPath: "/store/volumes/data/_data", volume: "data")
         let anonymous = try mount("/cache", hostPath: "/store/volumes/0123456789abcdef/_data", volume: String(repeating: "0123456789abcdef", count: 4))
         let tmpfs = try mount("--tmpfs /run:size=64m,mode=1777,exec")
-        let steps = MountSteps.steps([named, anonymous, tmpfs], readOnlyRoot: false)
+        let steps = MountSteps.steps([named, anonymous, tmpfs], readOnlyRoot: false, etcFiles: etc)
         #expect(steps.mounts.map(\.label) == ["mount volume 0123456789ab on /cache", "mount tmpfs on /run", "mount volume data on /var/lib/data read-only"])
         let volume = try #require(operation(steps.mounts[2]))
         #expect(volume.source == "/store/volumes/data/_data" && volume.flags == [.bind, .recursive] && volume.readOnly)
@@ -52,16 +54,34 @@ struct MountStepsTests {
     /// A mount inside another's target must come after it, whatever the order given.
     @Test func parentsBeforeChildren() throws {
         let steps = MountSteps.steps([try mount("/a:/data/sub/deeper"), try mount("/b:/data/sub"), try mount("/c:/data"), try mount("/d:/other")],
-                                     readOnlyRoot: false)
+                                     readOnlyRoot: false, etcFiles: etc)
         #expect(steps.mounts.compactMap { operation($0)?.target } == ["/data", "/other", "/data/sub", "/data/sub/deeper"])
     }
 
     @Test func readOnlyRootKeepsTheUsersMountsWritable() throws {
-        let steps = MountSteps.steps([try mount("--tmpfs /tmp"), try mount("/srv/hosts:/etc/hosts", isFile: true)], readOnlyRoot: true)
+        let steps = MountSteps.steps([try mount("--tmpfs /tmp"), try mount("/srv/hosts:/etc/hosts", isFile: true)], readOnlyRoot: true, etcFiles: etc)
         #expect(steps.mounts.map(\.label) == ["make /etc/hostname read-only", "make /etc/resolv.conf read-only", "mount tmpfs on /tmp",
                                               "bind /srv/hosts on /etc/hosts"])
         #expect(steps.afterPivotRoot.map(\.operation) == [.remountRootReadOnly])
-        #expect(MountSteps.steps([], readOnlyRoot: true).mounts.map(\.operation) == [.remountReadOnly("/etc/hosts"), .remountReadOnly("/etc/hostname"), .remountReadOnly("/etc/resolv.conf")])
+        #expect(MountSteps.steps([], readOnlyRoot: true, etcFiles: etc).mounts.map(\.operation) == [.remountReadOnly("/etc/hosts"), .remountReadOnly("/etc/hostname"), .remountReadOnly("/etc/resolv.conf")])
+    }
+
+    /// A user's mount of /etc hides the container's /etc files: they are
+    /// bound again on top (Docker's sorted mounts put them there), read-only
+    /// with --read-only; one the user mounts is the user's.
+    @Test func etcFilesStayOverAUsersEtc() throws {
+        let steps = MountSteps.steps([try mount("conf:/etc", hostPath: "/v/_data", volume: "conf"), try mount("/srv/resolv:/etc/resolv.conf", isFile: true)],
+                                     readOnlyRoot: true, etcFiles: etc)
+        #expect(steps.mounts.map(\.label) == [
+            "make /etc/hosts read-only", "make /etc/hostname read-only",
+            "mount volume conf on /etc", "bind /srv/resolv on /etc/resolv.conf",
+            "write /etc/hosts again over the mount on /etc", "bind /etc/hosts over the mount on /etc", "tidy /dev after /etc/hosts", "make /etc/hosts read-only",
+            "write /etc/hostname again over the mount on /etc", "bind /etc/hostname over the mount on /etc", "tidy /dev after /etc/hostname", "make /etc/hostname read-only",
+        ])
+        #expect(steps.mounts[4].operation == .writeFile("/dev/.burrow-hosts", contents: "127.0.0.1 localhost\n", mode: 0o644))
+        #expect(steps.mounts[5].operation == .bindInRoot(source: "/dev/.burrow-hosts", target: "/etc/hosts", create: .file))
+        #expect(steps.mounts[6].operation == .unlink("/dev/.burrow-hosts"))
+        #expect(MountSteps.steps([try mount("/srv/x:/etcetera")], readOnlyRoot: false, etcFiles: etc).mounts.count == 1, "only a directory above them")
     }
 
     /// Where the run path puts the steps: after the container's own /dev,
@@ -75,7 +95,7 @@ struct MountStepsTests {
                                         uid: 0, gid: 0, additionalGroups: [], canSetGroups: true, ttyGroup: 5, interactive: false)
         var plan = ContainerPlan.make(input)
         let steps = MountSteps.steps([try mount("data:/data", hostPath: "/v/_data", volume: "data"), try mount("--tmpfs /dev/shm:size=1g")],
-                                     readOnlyRoot: true)
+                                     readOnlyRoot: true, etcFiles: etc)
         let workdir = try #require(plan.steps.firstIndex { if case .makeDirectory = $0.operation { true } else { false } })
         plan.steps.insert(contentsOf: steps.mounts, at: workdir)
         let pivot = try #require(plan.steps.firstIndex { $0.operation == .pivotRoot })

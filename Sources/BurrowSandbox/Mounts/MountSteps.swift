@@ -17,21 +17,24 @@ public enum MountSteps {
         public var afterPivotRoot: [LaunchPlan.Step]
     }
 
-    /// The files every container gets in /etc (EtcFiles), bound over the image's.
-    public static let etcFiles = ["/etc/hosts", "/etc/hostname", "/etc/resolv.conf"]
-
     /// With `readOnlyRoot`, as Docker's --read-only: the root filesystem and
     /// the /etc files are read-only; /dev (with /dev/shm, /dev/pts,
     /// /dev/mqueue), /proc and the container's own mounts are not (a
     /// `--tmpfs /tmp` is how a program gets scratch space). Nothing is
     /// made writable behind the user's back.
-    public static func steps(_ mounts: [ResolvedMount], readOnlyRoot: Bool, etcFiles: [String] = etcFiles) -> Steps {
+    ///
+    /// `etcFiles` are the files ContainerPlan binds into /etc (the same list
+    /// as its input's): a user's mount of /etc hides them, so they are bound
+    /// again over it, as Docker's sorted mounts put them on top; a user's
+    /// mount of one of them replaces it, as in Docker.
+    public static func steps(_ mounts: [ResolvedMount], readOnlyRoot: Bool, etcFiles: [(name: String, contents: String)]) -> Steps {
         var steps: [LaunchPlan.Step] = []
         let targets = Set(mounts.map(\.spec.target))
+        func add(_ operation: LaunchPlan.Operation, _ label: String) { steps.append(LaunchPlan.Step(operation, label: label)) }
         if readOnlyRoot {
             // Before the user's mounts: one over an /etc file is the user's to make read-only.
-            for path in etcFiles where !targets.contains(path) {
-                steps.append(LaunchPlan.Step(.remountReadOnly(path), label: "make \(path) read-only"))
+            for (name, _) in etcFiles where !targets.contains("/etc/\(name)") {
+                add(.remountReadOnly("/etc/\(name)"), "make /etc/\(name) read-only")
             }
         }
         // A mount inside another's target comes after it, whatever the
@@ -41,6 +44,16 @@ public enum MountSteps {
             return a != b ? a < b : $0.offset < $1.offset
         }.map(\.element)
         for mount in ordered { steps.append(step(mount)) }
+        for (name, contents) in etcFiles {
+            let path = "/etc/\(name)"
+            guard !targets.contains(path), let above = targets.filter({ path.hasPrefix($0 + "/") }).max(by: { $0.count < $1.count }) else { continue }
+            // As ContainerPlan does it: written to the container's /dev tmpfs, bound, unlinked there.
+            let scratch = "/dev/.burrow-\(name)"
+            add(.writeFile(scratch, contents: contents, mode: 0o644), "write /etc/\(name) again over the mount on \(above)")
+            add(.bindInRoot(source: scratch, target: path, create: .file), "bind /etc/\(name) over the mount on \(above)")
+            add(.unlink(scratch), "tidy /dev after /etc/\(name)")
+            if readOnlyRoot { add(.remountReadOnly(path), "make /etc/\(name) read-only") }
+        }
         let after = readOnlyRoot ? [LaunchPlan.Step(.remountRootReadOnly, label: "make the root filesystem read-only")] : []
         return Steps(mounts: steps, afterPivotRoot: after)
     }
