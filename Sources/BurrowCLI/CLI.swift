@@ -8,7 +8,7 @@ public enum CLI {
     static let commands: [any Command.Type] = [
         ContainerRun.self, ContainerList.self, ContainerRemove.self,
         ImageList.self, ImageLoad.self, ImageImport.self, ImageTag.self, ImageRemove.self, Inspect.self,
-        SystemInfo.self, Version.self, StorageHelper.self, Keeper.self,
+        SystemInfo.self, Version.self, Volume.self, StorageHelper.self, Keeper.self,
     ]
 
     static let globalOptions: [OptionSpec] = [

@@ -28,12 +28,11 @@ extension Store {
         return records.sorted { $0.name < $1.name }
     }
 
-    /// Makes a volume, named or (name nil) anonymous, and returns it; a
-    /// volume of that name that exists already is returned as it is, as
-    /// Docker's `volume create` does. `created` says which happened.
+    /// Makes a volume, named or (name nil) with a random name, and returns
+    /// it; a volume of that name that exists already is returned as it is,
+    /// as Docker's `volume create` does. `created` says which happened. (A
+    /// container's anonymous volume carries VolumeRecord.anonymousLabel.)
     public func createVolume(name: String?, labels: [String: String] = [:]) throws -> (record: VolumeRecord, created: Bool) {
-        var labels = labels
-        if name == nil { labels[VolumeRecord.anonymousLabel] = "" }
         let name = name ?? Hex.random(bytes: 32)
         try VolumeRecord.validateName(name)
         if let existing = try volume(name) { return (existing, false) }

@@ -29,9 +29,11 @@ struct VolumeStoreTests {
         #expect(!createdAgain && again == made)
         #expect(try FileSystem.entries(of: store.layout.staging).isEmpty)
 
-        let (anonymous, _) = try store.createVolume(name: nil)
-        #expect(anonymous.name.count == 64 && anonymous.isAnonymous)
-        #expect(try store.volumes().map(\.name) == [anonymous.name, "data"].sorted())
+        let (unnamed, _) = try store.createVolume(name: nil)
+        #expect(unnamed.name.count == 64 && !unnamed.isAnonymous, "as docker volume create: random name, no anonymous label")
+        let (anonymous, _) = try store.createVolume(name: nil, labels: [VolumeRecord.anonymousLabel: ""])
+        #expect(anonymous.isAnonymous)
+        #expect(try store.volumes().map(\.name) == [anonymous.name, unnamed.name, "data"].sorted())
         #expect { try store.createVolume(name: "a b") } throws: { "\($0)".contains("includes invalid characters") }
     }
 

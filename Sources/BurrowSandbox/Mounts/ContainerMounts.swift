@@ -41,7 +41,9 @@ public enum ContainerMounts {
                 case .bind:
                     resolved.append(try bind(spec))
                 case .volume:
-                    let (record, created) = try store.createVolume(name: spec.source, labels: spec.options.volumeLabels)
+                    var labels = spec.options.volumeLabels
+                    if spec.isAnonymousVolume { labels[VolumeRecord.anonymousLabel] = "" }
+                    let (record, created) = try store.createVolume(name: spec.source, labels: labels)
                     resolved.append(ResolvedMount(spec: spec, hostPath: record.mountpoint, volumeName: record.name, createdVolume: created))
                     if !spec.options.noCopy && !imageLayers.isEmpty && store.volumeIsEmpty(record.name) != false {
                         try copyUp(volume: record.name, path: spec.target, store: store, identity: identity, layers: imageLayers)
