@@ -7,7 +7,7 @@ import Glibc
 enum ContainerRemove: Command {
     static let spec = CommandSpec("rm", arguments: "CONTAINER [CONTAINER...]", summary: "Remove containers", options: [
         OptionSpec("force", short: "f", help: "Kill a running container first"),
-        OptionSpec("volumes", short: "v", help: "Also remove anonymous volumes (a container has none yet)"),
+        OptionSpec("volumes", short: "v", help: "Also remove the container's anonymous volumes"),
     ], minimumPositionals: 1)
 
     static func run(_ arguments: ParsedArguments, _ context: Context) throws -> Int32 {
@@ -33,6 +33,7 @@ enum ContainerRemove: Command {
                 if FileSystem.exists(store.layout.container(id)) {
                     throw BurrowError.engine("could not remove all files of container \(name) in \(store.layout.container(id))")
                 }
+                if arguments.flag("volumes") { ContainerMounts.removeAnonymousVolumes(of: record, store: store, identity: context.identity) }
                 context.out(name)
             } catch {
                 Context.standardError("burrow: \(error)\n")
