@@ -57,6 +57,27 @@ public enum ContainerMounts {
         return resolved
     }
 
+    /// What `resolve` would give, with nothing created, filled or checked
+    /// beyond a look at the disk: for `run --dry-run`. A volume that does
+    /// not exist yet (an anonymous one always) shows where it would be.
+    public static func preview(specs: [MountSpec], store: Store, imageVolumes: [String] = []) -> [ResolvedMount] {
+        let targets = Set(specs.map(\.target))
+        let implied = imageVolumes.map(MountSpecParser.clean).sorted().filter { $0.hasPrefix("/") && $0 != "/" && !targets.contains($0) }
+        return (specs + implied.map { MountSpec(kind: .volume, source: nil, target: $0) }).map { spec in
+            switch spec.kind {
+            case .tmpfs:
+                return ResolvedMount(spec: spec, hostPath: nil)
+            case .bind:
+                var st = stat()
+                let isFile = spec.source.map { stat($0, &st) == 0 && st.st_mode & S_IFMT != S_IFDIR } ?? false
+                return ResolvedMount(spec: spec, hostPath: spec.source, isFile: isFile)
+            case .volume:
+                let name = spec.source ?? Hex.random(bytes: 32)
+                return ResolvedMount(spec: spec, hostPath: store.layout.volumeData(name), volumeName: name)
+            }
+        }
+    }
+
     static func bind(_ spec: MountSpec) throws -> ResolvedMount {
         guard let path = spec.source, path.hasPrefix("/") else {
             throw BurrowError.invalidArgument("invalid mount config for type \"bind\": invalid mount path: '\(spec.source ?? "")' mount path must be absolute")
