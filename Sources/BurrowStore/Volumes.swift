@@ -13,7 +13,10 @@ import Glibc
 /// into a new container holds it shared from `createVolume` until the
 /// container's record (with its mounts) is written.
 extension Store {
+    /// nil for a name no volume can have ("../images", "a/b"): it never
+    /// reaches a path outside volumes/.
     public func volume(_ name: String) throws -> VolumeRecord? {
+        guard (try? VolumeRecord.validateName(name)) != nil else { return nil }
         guard var record = try JSONFiles.read(VolumeRecord.self, from: layout.volumeRecord(name)) else { return nil }
         record.mountpoint = layout.volumeData(name)
         return record

@@ -35,6 +35,7 @@ struct VolumeStoreTests {
         #expect(anonymous.isAnonymous)
         #expect(try store.volumes().map(\.name) == [anonymous.name, unnamed.name, "data"].sorted())
         #expect { try store.createVolume(name: "a b") } throws: { "\($0)".contains("includes invalid characters") }
+        #expect(try store.volume("../volumes/data") == nil, "a name is never a path")
     }
 
     @Test func recordsRoundTripAndOldOnesRead() throws {
