@@ -11,7 +11,7 @@ public enum CLI {
         ContainerTop.self, ContainerPort.self, ContainerRename.self, ContainerCopy.self,
         ContainerList.self, ContainerRemove.self,
         ImageList.self, ImageLoad.self, ImageImport.self, ImageTag.self, ImageRemove.self, Inspect.self,
-        SystemInfo.self, Version.self, StorageHelper.self, Keeper.self, Monitor.self,
+        SystemInfo.self, Version.self, Volume.self, StorageHelper.self, Keeper.self, Monitor.self,
     ]
 
     static let globalOptions: [OptionSpec] = [
@@ -21,6 +21,12 @@ public enum CLI {
     ]
 
     public static var visibleCommands: [CommandSpec] { commands.map { $0.spec }.filter { !$0.hidden } }
+    /// Every visible command and subcommand, groups before their members: the tree the man pages cover.
+    public static var visibleCommandTree: [CommandSpec] {
+        commands.filter { !$0.spec.hidden }.flatMap { command -> [CommandSpec] in
+            [command.spec] + ((command as? any CommandGroup.Type)?.visibleSubcommands ?? [])
+        }
+    }
     public static var allGlobalOptions: [OptionSpec] { globalOptions + [OptionSpec("help", help: "Print usage")] }
 
     /// Runs the command line and returns the process's exit code.
@@ -84,15 +90,41 @@ public enum CLI {
         }
         let name = arguments[index]
         if name == "help" {
-            if index + 1 < arguments.count, let command = commands.first(where: { $0.spec.name == arguments[index + 1] }) {
-                print(Help.command(command.spec))
-            } else {
+            // burrow help COMMAND [SUBCOMMAND]
+            guard index + 1 < arguments.count, var command = commands.first(where: { $0.spec.name == arguments[index + 1] }) else {
                 print(Help.general())
+                return 0
             }
+            var next = index + 2
+            while let group = command as? any CommandGroup.Type {
+                guard next < arguments.count, let member = group.subcommand(named: arguments[next]) else {
+                    print(Help.group(group))
+                    return 0
+                }
+                command = member
+                next += 1
+            }
+            print(Help.command(command.spec))
             return 0
         }
-        guard let command = commands.first(where: { $0.spec.name == name }) else {
+        guard var command = commands.first(where: { $0.spec.name == name }) else {
             throw UsageError("'\(name)' is not a burrow command: see 'burrow --help'")
+        }
+        // A group's subcommand is named next: `burrow volume ls`.
+        while let group = command as? any CommandGroup.Type {
+            let word = index + 1 < arguments.count ? arguments[index + 1] : nil
+            guard let word, !word.hasPrefix("-") else {
+                if let word, word != "--help" && word != "-h" {
+                    throw UsageError("unknown flag: \(word) (see 'burrow \(group.spec.name) --help')")
+                }
+                print(Help.group(group))
+                return 0
+            }
+            guard let member = group.subcommand(named: word) else {
+                throw UsageError("'\(word)' is not a burrow \(group.spec.name) command: see 'burrow \(group.spec.name) --help'")
+            }
+            command = member
+            index += 1
         }
         var driver: StorageDriver? = nil
         if let driverName {

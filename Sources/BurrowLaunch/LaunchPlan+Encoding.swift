@@ -11,7 +11,7 @@ extension LaunchPlan {
         case makePrivate = 1, changeDirectory, mount, setRoot, makeDirectory, symlink, mask, readOnly,
              pseudoFilesystem, pivotRoot, hostname, remountRootReadOnly
         // 13 was "bring up the loopback": every new network namespace gets it.
-        case writeFile = 14, unlink, setNamespace
+        case writeFile = 14, unlink, setNamespace, remountReadOnly
     }
 
     struct StepFlags: OptionSet {
@@ -144,6 +144,9 @@ extension LaunchPlan {
                 op = .setNamespace
                 args[0] = UInt32(bitPattern: descriptor)
                 args[1] = UInt32(truncatingIfNeeded: LaunchPlan.cloneFlag(type))
+            case .remountReadOnly(let path):
+                op = .remountReadOnly
+                args[0] = strings.add(path)
             }
             stepBytes.append(u32: op.rawValue)
             stepBytes.append(u32: flags.rawValue)

@@ -28,6 +28,10 @@ public struct LaunchPlan: Sendable, Equatable {
         /// A new file in the root with these contents.
         case writeFile(String, contents: String, mode: UInt32)
         case unlink(String)
+        /// Makes the mount on top of a path of the root read-only where it
+        /// is, without a new bind (readOnly binds the path onto itself
+        /// first, which a file already unlinked cannot take).
+        case remountReadOnly(String)
         /// Joins the namespace behind an inherited descriptor (`exec`).
         case joinNamespace(descriptor: Int32, type: Namespace)
     }

@@ -52,7 +52,7 @@ public struct LayeredFileReader {
         return nil
     }
 
-    private func isWhiteout(directory: String, name: String, format: WhiteoutFormat) -> Bool {
+    func isWhiteout(directory: String, name: String, format: WhiteoutFormat) -> Bool {
         switch format {
         case .aufs:
             return FileSystem.exists("\(directory)/.wh.\(name)")
@@ -62,7 +62,7 @@ public struct LayeredFileReader {
         }
     }
 
-    private func isOpaque(_ directory: String, _ format: WhiteoutFormat) -> Bool {
+    func isOpaque(_ directory: String, _ format: WhiteoutFormat) -> Bool {
         switch format {
         case .aufs:
             return FileSystem.exists("\(directory)/.wh..wh..opq")

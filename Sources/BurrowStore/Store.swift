@@ -13,7 +13,7 @@ public final class Store: @unchecked Sendable {
         layout = StoreLayout(root: root)
         do {
             try FileSystem.makeDirectories(root, mode: 0o700)
-            for directory in [layout.layers, layout.images, layout.containers, layout.names, layout.staging] {
+            for directory in [layout.layers, layout.images, layout.containers, layout.names, layout.staging, layout.volumes] {
                 try FileSystem.makeDirectory(directory, mode: 0o700)
             }
         } catch let error as SystemError {

@@ -22,6 +22,7 @@ public struct StoreLayout: Sendable {
     public var containers: String { "\(root)/containers" }
     public var names: String { "\(root)/names" }
     public var staging: String { "\(root)/tmp" }
+    public var volumes: String { "\(root)/volumes" }
 
     public func layer(_ diffID: Digest) -> String { "\(layers)/\(diffID.encoded)" }
     /// The unpacked tree, as overlayfs and the vfs copy read it. A view other
@@ -39,4 +40,8 @@ public struct StoreLayout: Sendable {
     /// Held while a container's record is read and rewritten.
     public func containerLock(_ id: String) -> String { "\(container(id))/lock" }
     public func name(_ name: String) -> String { "\(names)/\(name)" }
+    /// A volume: its record beside `_data`, the directory containers see (Docker's layout).
+    public func volume(_ name: String) -> String { "\(volumes)/\(name)" }
+    public func volumeData(_ name: String) -> String { "\(volume(name))/_data" }
+    public func volumeRecord(_ name: String) -> String { "\(volume(name))/volume.json" }
 }

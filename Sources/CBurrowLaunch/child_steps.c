@@ -73,13 +73,51 @@ static int open_parent(int root, const char *path, const char **name)
     return open_in_root(root, n == 0 ? "/" : parent, O_PATH | O_DIRECTORY);
 }
 
-/* Opens path inside root, creating what is missing: every missing parent as a
- * directory, the last component as a directory or an empty file. Each prefix
- * is resolved from the root again, so a symlink met on the way stays inside. */
-static int open_creating(int root, const char *path, int want_dir, mode_t mode)
+/* `path` with its component [start, end), a symlink whose text is `text`,
+ * replaced by that text: an absolute link starts again at the root, a
+ * relative one at the link's directory (path up to `start`). The rest of
+ * the path follows. */
+static int substitute_link(const char *path, size_t start, size_t end, const char *text, char out[PATH_BUF])
 {
+    size_t at = 0;
+    if (text[0] != '/') {
+        memcpy(out, path, start);
+        at = start;
+        if (at == 0 || out[at - 1] != '/') out[at++] = '/';
+    }
+    size_t text_length = strlen(text), rest_length = strlen(path + end);
+    if (at + text_length + rest_length + 1 >= PATH_BUF) return -ENAMETOOLONG;
+    memcpy(out + at, text, text_length);
+    memcpy(out + at + text_length, path + end, rest_length + 1);
+    return 0;
+}
+
+/* When the entry `name` of `dir` (component [start, end) of `path`) is a
+ * symlink that leads nowhere yet, writes into `out` the path to create
+ * instead and returns 1; 0 when it is not a symlink, or -errno. */
+static int dangling_link(int dir, const char *name, const char *path, size_t start, size_t end, char out[PATH_BUF])
+{
+    struct stat st;
+    if (fstatat(dir, name, &st, AT_SYMLINK_NOFOLLOW) != 0 || !S_ISLNK(st.st_mode)) return 0;
+    char text[PATH_BUF];
+    ssize_t n = readlinkat(dir, name, text, sizeof text - 1);
+    if (n < 0) return -errno;
+    text[n] = 0;
+    int rc = substitute_link(path, start, end, text, out);
+    return rc < 0 ? rc : 1;
+}
+
+/* One attempt of open_creating. A symlink met on the way that leads
+ * nowhere yet (an image's /data -> /srv/data, /srv/data not made) is not
+ * a place to mount on: the path it leads to, still inside the root, is
+ * written to `redirect` and 1 returned in *redirected, to try again. */
+static int open_creating_once(int root, const char *path, int want_dir, mode_t mode, char redirect[PATH_BUF], int *redirected)
+{
+    *redirected = 0;
     int fd = open_in_root(root, path, O_PATH);
     if (fd != -ENOENT) return fd;
+    size_t length = strlen(path);
+    if (length >= PATH_BUF) return -ENAMETOOLONG;
 
     /* Most often only the last component is missing (a device node's or a
      * file's place in a fresh /dev or /etc): create it beside its parent. */
@@ -90,6 +128,10 @@ static int open_creating(int root, const char *path, int want_dir, mode_t mode)
                             : openat(parent_dir, last_name, O_CREAT | O_EXCL | O_WRONLY | O_NOFOLLOW | O_CLOEXEC, mode);
         if (made >= 0 && !want_dir) close(made);
         if (made < 0 && errno != EEXIST) { int e = -errno; close(parent_dir); return e; }
+        if (made < 0) {
+            int link = dangling_link(parent_dir, last_name, path, (size_t)(last_name - path), length, redirect);
+            if (link != 0) { close(parent_dir); *redirected = link > 0; return link > 0 ? -1 : link; }
+        }
         fd = (int)openat(parent_dir, last_name, O_PATH | O_NOFOLLOW | O_CLOEXEC);
         int e = fd < 0 ? -errno : 0;
         close(parent_dir);
@@ -99,8 +141,6 @@ static int open_creating(int root, const char *path, int want_dir, mode_t mode)
     else if (parent_dir != -ENOENT) return parent_dir;
 
     char prefix[PATH_BUF];
-    size_t length = strlen(path);
-    if (length >= PATH_BUF) return -ENAMETOOLONG;
     size_t at = 0;
     int parent = open_in_root(root, "/", O_PATH | O_DIRECTORY);
     if (parent < 0) return parent;
@@ -128,6 +168,10 @@ static int open_creating(int root, const char *path, int want_dir, mode_t mode)
                 made = mkdirat(parent, name, last ? mode : 0755);
             }
             if (made < 0 && errno != EEXIST) { int e = -errno; close(parent); return e; }
+            if (made < 0) {
+                int link = dangling_link(parent, name, path, at, end, redirect);
+                if (link != 0) { close(parent); *redirected = link > 0; return link > 0 ? -1 : link; }
+            }
             next = open_in_root(root, prefix, O_PATH);
         }
         close(parent);
@@ -136,6 +180,25 @@ static int open_creating(int root, const char *path, int want_dir, mode_t mode)
         at = end;
     }
     return parent;
+}
+
+/* Opens path inside root, creating what is missing: every missing parent as a
+ * directory, the last component as a directory or an empty file. Each prefix
+ * is resolved from the root again, so a symlink met on the way stays inside;
+ * one that leads nowhere yet is followed, inside the root, and what it leads
+ * to is created (as Docker's runtimes do), up to 40 links. */
+static int open_creating(int root, const char *path, int want_dir, mode_t mode)
+{
+    char paths[2][PATH_BUF];
+    size_t length = strlen(path);
+    if (length >= PATH_BUF) return -ENAMETOOLONG;
+    memcpy(paths[0], path, length + 1);
+    for (int hop = 0; hop <= 40; hop++) {
+        int redirected;
+        int rc = open_creating_once(root, paths[hop & 1], want_dir, mode, paths[(hop + 1) & 1], &redirected);
+        if (!redirected) return rc;
+    }
+    return -ELOOP;
 }
 
 static unsigned long locked_flags(int fd)
@@ -451,6 +514,9 @@ void child_run_steps(const struct decoded_plan *plan)
             break;
         case BURROW_OP_SETNS:
             rc = setns((int)s->arg[0], (int)s->arg[1]) == 0 ? 0 : -errno;
+            break;
+        case BURROW_OP_REMOUNT_RO:
+            rc = make_readonly(root, a0, 1, 0);
             break;
         }
         if (rc < 0) child_fail(plan, i, -rc);

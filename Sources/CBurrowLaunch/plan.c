@@ -65,7 +65,7 @@ int plan_check(const uint8_t *plan, size_t size)
                 || (steps[i].op == BURROW_OP_SETNS && a < 2);
             if (!is_number && arg != 0 && !string_ok(h, arg)) return -EINVAL;
         }
-        if (steps[i].op < BURROW_OP_MAKE_PRIVATE || steps[i].op > BURROW_OP_SETNS || steps[i].op == BURROW_OP_RETIRED_13)
+        if (steps[i].op < BURROW_OP_MAKE_PRIVATE || steps[i].op > BURROW_OP_REMOUNT_RO || steps[i].op == BURROW_OP_RETIRED_13)
             return -EINVAL;
     }
     return 0;

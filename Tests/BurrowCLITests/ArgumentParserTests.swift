@@ -54,3 +54,40 @@ struct ArgumentParserTests {
         #expect(throws: (any Error).self) { try OutputFormat.fill("{{.Nope}}", .object([("ID", .string("x"))]), missingFields: .error) }
     }
 }
+
+struct TableTests {
+    /// Docker's tabwriter: a column is at least 10 wide, 3 spaces after its widest cell.
+    @Test func columnsAsDockerLaysThemOut() {
+        var table = Table(["DRIVER", "VOLUME NAME"])
+        table.add(["local", "data"])
+        #expect(table.render() == "DRIVER    VOLUME NAME\nlocal     data")
+        var wide = Table(["REPOSITORY", "TAG", "IMAGE ID"])
+        wide.add(["busybox", "latest", "382fa8fc6723"])
+        #expect(wide.render() == "REPOSITORY   TAG       IMAGE ID\nbusybox      latest    382fa8fc6723")
+    }
+}
+
+struct CommandGroupTests {
+    @Test func aGroupDispatchesToItsSubcommands() {
+        #expect(CLI.main(["volume"]) == 0, "a group alone prints its help")
+        #expect(CLI.main(["volume", "--help"]) == 0)
+        #expect(CLI.main(["help", "volume"]) == 0)
+        #expect(CLI.main(["help", "volume", "ls"]) == 0)
+        #expect(CLI.main(["volume", "ls", "--help"]) == 0)
+        #expect(CLI.main(["volume", "bogus"]) == 125)
+        #expect(CLI.main(["volume", "--bogus"]) == 125)
+    }
+
+    @Test func subcommandsSayTheirWholeName() throws {
+        #expect(VolumeList.spec.usage == "burrow volume ls [OPTIONS]")
+        #expect(VolumeList.spec.manPage == "burrow-volume-ls")
+        #expect(Volume.subcommand(named: "list")?.spec.name == "volume ls")
+        #expect(Volume.subcommand(named: "remove")?.spec.name == "volume rm")
+        #expect { try ArgumentParser.parse(["--bogus"], for: VolumeCreate.spec) } throws: { "\($0)".contains("see 'burrow volume create --help'") }
+        #expect { try ArgumentParser.parse(["a", "b"], for: VolumeCreate.spec) } throws: { "\($0)".contains("\"burrow volume create\" takes at most 1 argument") }
+        let help = Help.group(Volume.self)
+        #expect(help.contains("Usage: burrow volume COMMAND") && help.contains("  ls       List volumes"))
+        #expect(Help.general().contains("Management Commands:\n  volume"))
+        #expect(CLI.visibleCommandTree.map(\.name).contains("volume prune"))
+    }
+}

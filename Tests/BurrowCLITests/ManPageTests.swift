@@ -19,11 +19,25 @@ struct ManPageTests {
         for option in CLI.allGlobalOptions { #expect(overview.contains("--\(option.long)"), "burrow.1 lacks --\(option.long)") }
     }
 
-    @Test(arguments: CLI.visibleCommands.map(\.name))
+    /// Subcommands too: `volume create` has burrow-volume-create.1.
+    @Test(arguments: CLI.visibleCommandTree.map(\.name))
     func everyCommandHasAPageWithEveryFlag(name: String) throws {
-        let spec = try #require(CLI.visibleCommands.first { $0.name == name })
+        let spec = try #require(CLI.visibleCommandTree.first { $0.name == name })
         let text = try page(spec.manPage)
-        #expect(text.contains(".TH"))
+        #expect(text.contains(".TH \(spec.manPage.uppercased()) 1"), "\(spec.manPage).1 has no .TH line naming it")
         for option in spec.options { #expect(text.contains("--\(option.long)"), "\(spec.manPage).1 lacks --\(option.long)") }
+        for alias in spec.aliases { #expect(text.contains(alias), "\(spec.manPage).1 does not mention the alias \(alias)") }
+    }
+
+    /// A group's page names each of its subcommands' pages, and the tree has them all.
+    @Test func everyGroupPageNamesItsSubcommands() throws {
+        let groups = CLI.commands.compactMap { $0 as? any CommandGroup.Type }
+        for group in groups {
+            let text = try page(group.spec.manPage)
+            for member in group.visibleSubcommands {
+                #expect(text.contains(member.manPage), "\(group.spec.manPage).1 does not mention \(member.manPage)")
+                #expect(CLI.visibleCommandTree.contains { $0.name == member.name })
+            }
+        }
     }
 }

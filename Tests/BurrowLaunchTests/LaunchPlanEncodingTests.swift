@@ -81,6 +81,20 @@ struct LaunchPlanEncodingTests {
     }
 
     static let golden = "ed73322b6561ff2c"
+
+    /// Op 17 (BURROW_OP_REMOUNT_RO): a path in root, nothing else.
+    @Test func remountReadOnlyInPlace() {
+        var plan = LaunchPlan(namespaces: [.user, .mount])
+        plan.add(.remountReadOnly("/etc/hosts"), "make /etc/hosts read-only")
+        plan.add(.remountRootReadOnly, "make the root filesystem read-only")
+        let bytes = plan.encoded()
+        let stringsOffset = Int(u32(bytes, 32))
+        #expect(u32(bytes, 24) == 2)
+        #expect(u32(bytes, 160) == 17 && u32(bytes, 160 + 4) == 0)
+        #expect(string(bytes, stringsOffset, u32(bytes, 160 + 8)) == "/etc/hosts")
+        #expect((1..<4).allSatisfy { u32(bytes, 160 + 8 + 4 * $0) == 0 } && u32(bytes, 160 + 24) == 0)
+        #expect(u32(bytes, 160 + 32) == 12)
+    }
 }
 
 /// A tiny FNV-1a over the bytes: enough to pin a golden value in a test.

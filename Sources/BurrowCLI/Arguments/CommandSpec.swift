@@ -18,9 +18,12 @@ public struct OptionSpec: Sendable {
     public var takesValue: Bool { value != nil }
 }
 
-/// A command: its name, what it takes, and where parsing stops.
+/// A command: its name, what it takes, and where parsing stops. A
+/// subcommand's name is its whole path: "volume create".
 public struct CommandSpec: Sendable {
     public let name: String
+    /// Other names it answers to as a subcommand (`volume list` for `volume ls`).
+    public let aliases: [String]
     public let arguments: String
     public let summary: String
     public let options: [OptionSpec]
@@ -33,8 +36,9 @@ public struct CommandSpec: Sendable {
 
     public init(_ name: String, arguments: String = "", summary: String, options: [OptionSpec] = [],
                 optionsEndAtFirstPositional: Bool = false, minimumPositionals: Int = 0, maximumPositionals: Int? = nil,
-                hidden: Bool = false) {
+                hidden: Bool = false, aliases: [String] = []) {
         self.name = name
+        self.aliases = aliases
         self.arguments = arguments
         self.summary = summary
         self.options = options + [OptionSpec("help", help: "Print usage")]
@@ -45,5 +49,7 @@ public struct CommandSpec: Sendable {
     }
 
     public var usage: String { "burrow \(name) [OPTIONS]" + (arguments.isEmpty ? "" : " \(arguments)") }
-    public var manPage: String { "burrow-\(name)" }
+    public var manPage: String { "burrow-" + name.split(separator: " ").joined(separator: "-") }
+    /// The last word of the name: what follows its group on the command line.
+    public var word: String { name.split(separator: " ").last.map(String.init) ?? name }
 }

@@ -24,6 +24,7 @@ enum ContainerRemove: Command {
             // A --rm container's monitor may have removed it meanwhile.
             if let record = try store.container(id) {
                 try remove(record, store: store, context: context)
+                if arguments.flag("volumes") { ContainerMounts.removeAnonymousVolumes(of: record, store: store, identity: context.identity) }
             }
             context.out(name)
         }

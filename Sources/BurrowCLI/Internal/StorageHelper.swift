@@ -9,7 +9,7 @@ import Glibc
 /// `burrow __storage assemble|remove-container ID`: file work that needs the
 /// user namespace, run by burrow itself inside one.
 enum StorageHelper: Command {
-    static let spec = CommandSpec("__storage", arguments: "assemble ID VIEW LAYER... | remove-container ID | shift UID GID LAYER... | purge PATH",
+    static let spec = CommandSpec("__storage", arguments: "assemble ID VIEW LAYER... | remove-container ID | shift UID GID LAYER... | purge PATH | copy-up VOLUME PATH LAYER...",
                                   summary: "Internal: storage work inside the user namespace", minimumPositionals: 2, hidden: true)
 
     static func run(_ arguments: ParsedArguments, _ context: Context) throws -> Int32 {
@@ -24,6 +24,9 @@ enum StorageHelper: Command {
                 try LayerShifter.ensure(store: store, layer: layer, uid: uid, gid: gid)
             }
             return 0
+        }
+        if arguments.positionals[0] == "copy-up" {
+            return try copyUp(Array(arguments.positionals.dropFirst()), store: store, context: context)
         }
         if arguments.positionals[0] == "purge" {
             return try purge(arguments.positionals[1], store: store, context: context)
@@ -46,6 +49,21 @@ enum StorageHelper: Command {
         default:
             throw BurrowError.invalidArgument("unknown storage operation \(arguments.positionals[0])")
         }
+        return 0
+    }
+
+    /// Fills a new volume with the image's files at PATH (ContainerMounts.resolve
+    /// runs this inside the user namespace; run by hand, it enters one).
+    static func copyUp(_ values: [String], store: Store, context: Context) throws -> Int32 {
+        guard values.count >= 2, values[1].hasPrefix("/") else {
+            throw BurrowError.invalidArgument("usage: __storage copy-up VOLUME PATH LAYER...")
+        }
+        let layers = try values.dropFirst(2).map { text in
+            guard let layer = Digest(text) else { throw BurrowError.invalidArgument("bad layer digest \(text)") }
+            return layer
+        }
+        if let code = try context.reenterUserNamespace() { return code }
+        _ = try VolumeFiller.fill(store: store, volume: values[0], path: values[1], layers: layers)
         return 0
     }
 

@@ -1,7 +1,11 @@
-/// Left-aligned columns separated by three spaces, as `docker images` prints them.
+/// Left-aligned columns as Docker's tabwriter lays them out (minimum width
+/// 10, padding 3): `docker images`, `docker ps`, `docker volume ls`.
 struct Table {
     let headers: [String]
     var rows: [[String]] = []
+
+    static let minimumWidth = 10
+    static let padding = 3
 
     init(_ headers: [String]) { self.headers = headers }
 
@@ -18,7 +22,8 @@ struct Table {
                 if i == cells.count - 1 {
                     text += cell
                 } else {
-                    text += cell + String(repeating: " ", count: widths[i] - cell.count + 3)
+                    let width = max(widths[i] + Table.padding, Table.minimumWidth)
+                    text += cell + String(repeating: " ", count: width - cell.count)
                 }
             }
             return text

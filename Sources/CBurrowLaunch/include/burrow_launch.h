@@ -94,6 +94,9 @@ enum burrow_op {
     BURROW_OP_WRITE_FILE = 14,  /* arg0: path in root, arg1: contents, arg2: mode; a new file */
     BURROW_OP_UNLINK = 15,      /* arg0: path in root */
     BURROW_OP_SETNS = 16,       /* arg0: an inherited namespace descriptor, arg1: its CLONE_NEW* type (numbers) */
+    BURROW_OP_REMOUNT_RO = 17,  /* arg0: path in root; the mount on top of it made read-only in place (no new
+                                   bind: the /etc files are mounts of files already unlinked, which cannot be a
+                                   mount point again) */
 };
 
 /* Step flags. */
