@@ -9,7 +9,7 @@ public enum CLI {
         ContainerRun.self, ContainerCreate.self, ContainerStart.self, ContainerAttach.self, ContainerLogs.self,
         ContainerStop.self, ContainerKill.self, ContainerRestart.self, ContainerWait.self, ContainerExec.self,
         ContainerTop.self, ContainerPort.self, ContainerRename.self, ContainerCopy.self,
-        ContainerList.self, ContainerRemove.self,
+        ContainerList.self, ContainerRemove.self, ContainerGroup.self,
         ImageList.self, ImageLoad.self, ImageImport.self, ImageTag.self, ImageRemove.self, Inspect.self,
         SystemInfo.self, Version.self, Volume.self, StorageHelper.self, Keeper.self, Monitor.self,
     ]

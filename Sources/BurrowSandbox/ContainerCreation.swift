@@ -98,7 +98,25 @@ public struct ContainerCreation {
         config.stopTimeout = options.stopTimeout
         config.limitFlags = options.limitFlags
         config.ulimits = options.ulimits
+        config.readOnlyRoot = options.readOnly
         return config
+    }
+
+    /// The image's VOLUME paths: each gets an anonymous volume unless a mount covers it.
+    func imageVolumes(_ config: ContainerConfig) -> [String] {
+        guard let bytes = try? store.imageConfigBytes(config.imageID), let document = try? JSONValue(parsing: bytes) else { return [] }
+        return Array(ContainerConfiguration(configurationDocument: document).volumes?.keys ?? [:].keys).sorted()
+    }
+
+    /// Finds or makes what the container mounts (volumes filled from the
+    /// image), into its configuration. Call with the store locked shared
+    /// until the container's record is written: `volume rm` locks it
+    /// exclusively. `ContainerMounts.discard` undoes it.
+    public func mount(_ options: RunOptions, into config: inout ContainerConfig) throws -> [ResolvedMount] {
+        let mounts = try ContainerMounts.resolve(specs: options.mounts, store: store, identity: identity, imageLayers: config.layers,
+                                                 imageVolumes: imageVolumes(config))
+        config.mounts = mounts.map(\.configuration)
+        return mounts
     }
 
     /// The user the container runs as, from the image's own /etc/passwd and /etc/group.
@@ -175,6 +193,7 @@ public struct ContainerCreation {
         var record = ContainerRecord(id: id, name: name, imageID: config.imageID, imageName: config.image, layers: config.layers,
                                      command: config.arguments, created: Timestamp.now(), driver: config.driver, autoRemove: config.autoRemove)
         record.layerView = config.layerView
+        record.mounts = config.mounts.map { ContainerRecord.Mount(type: $0.type, source: $0.source, target: $0.target, readOnly: $0.readOnly, volume: $0.volume) }
         state(&record)
         let lock = try store.lock(.shared)
         defer { _ = lock }
@@ -196,12 +215,20 @@ public struct ContainerCreation {
         try options.limits.checkCgroup()
         let setting = try settle(options)
         let id = Hex.random(bytes: 32)
-        let config = try resolve(options, setting, id: id)
-        let filesystem = try makeFilesystem(config, setting, id: id)
+        var config = try resolve(options, setting, id: id)
+        let lock = try store.lock(.shared)
+        defer { _ = lock }
+        let mounts = try mount(options, into: &config)
         do {
-            return try register(config, id: id, name: options.name ?? ContainerNames.random())
+            let filesystem = try makeFilesystem(config, setting, id: id)
+            do {
+                return try register(config, id: id, name: options.name ?? ContainerNames.random())
+            } catch {
+                _ = filesystem.remove()
+                throw error
+            }
         } catch {
-            _ = filesystem.remove()
+            ContainerMounts.discard(mounts, store: store, identity: identity)
             throw error
         }
     }

@@ -78,6 +78,7 @@ public struct ContainerLaunch {
             workingDirectory: config.workingDirectory, uid: config.uid, gid: config.gid, additionalGroups: config.groups,
             canSetGroups: mapping.needsHelpers, ttyGroup: mapping.mapsGID(5) ? 5 : nil, interactive: !streams.stdinFromNull)
         if config.initProcess { input.initBinary = try ContainerLaunch.initBinary() }
+        input.mountSteps = MountSteps.steps(config.mounts.map(ResolvedMount.init), readOnlyRoot: config.readOnlyRoot, etcFiles: input.etcFiles)
         var plan = ContainerPlan.make(input)
         plan.process?.resourceLimits = try ResourceLimits(config).rlimits
         plan.standardStreams = streams.descriptors

@@ -83,6 +83,7 @@ public struct ContainerMonitor {
         }
         if config.autoRemove, let record = try? store.container(id) {
             ContainerRemoval(store: store, identity: identity).removeSoon(record, filesystem: filesystem, cleaner: cleaner)
+            ContainerMounts.removeAnonymousVolumes(of: record, store: store, identity: identity)
         } else {
             cleaner?.cancel()
         }

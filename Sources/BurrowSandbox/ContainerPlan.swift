@@ -23,6 +23,8 @@ public struct ContainerPlan {
         public var interactive: Bool
         /// --init: the host's burrow-init, bound on /dev/init, runs as PID 1 and starts the program.
         public var initBinary: String? = nil
+        /// The user's mounts and --read-only (MountSteps).
+        public var mountSteps = MountSteps.Steps(mounts: [], afterPivotRoot: [])
 
         public init(rootfsSteps: [LaunchPlan.Step], etcFiles: [(name: String, contents: String)], hostname: String, network: RunOptions.Network,
                     arguments: [String], environment: [String], workingDirectory: String, uid: UInt32, gid: UInt32,
@@ -101,6 +103,8 @@ public struct ContainerPlan {
             plan.add(.bindInRoot(source: scratch, target: "/etc/\(name)", create: .file), "bind /etc/\(name)")
             plan.add(.unlink(scratch), "tidy /dev after /etc/\(name)")
         }
+        // After the container's own /etc files, so a user's mount of /etc keeps them on top.
+        plan.steps += input.mountSteps.mounts
         if let initBinary = input.initBinary {
             mount(initBinary, ContainerPlan.initPath, nil, nil, [.bind], create: .file, readOnly: true, "bind burrow-init on \(ContainerPlan.initPath)")
         }
@@ -108,6 +112,7 @@ public struct ContainerPlan {
         for path in maskedPaths { plan.add(.mask(path), "mask \(path)") }
         for path in readOnlyPaths { plan.add(.readOnly(path), "make \(path) read-only") }
         plan.add(.pivotRoot, "pivot_root into the root filesystem")
+        plan.steps += input.mountSteps.afterPivotRoot
         plan.add(.hostname(input.hostname), "set the hostname \(input.hostname)")
 
         let arguments = input.initBinary == nil ? input.arguments : [ContainerPlan.initPath, "--"] + input.arguments

@@ -33,7 +33,8 @@ public struct ContainerRunner {
         let streams = ContainerLaunch.Streams(stdinFromNull: !options.interactive)
         if options.dryRun {
             let id = Hex.random(bytes: 32)
-            let config = try creation.resolve(options, setting, id: id)
+            var config = try creation.resolve(options, setting, id: id)
+            config.mounts = ContainerMounts.preview(specs: options.mounts, store: store, imageVolumes: creation.imageVolumes(config)).map(\.configuration)
             let plan = try launch.plan(config, mapping: setting.mapping, filesystem: launch.filesystem(config, id: id), streams: streams)
             print(PlanDescription.text(plan, mapping: setting.mapping))
             return 0
@@ -54,11 +55,21 @@ public struct ContainerRunner {
         // image is read and the container's files are created here.
         var child = setting.clonesEarly
             ? try launch.cloneChild(network: options.network, mapping: setting.mapping, cgroup: cgroup?.directoryFD) : nil
-        let config: ContainerConfig
+        var config: ContainerConfig
         let filesystem: ContainerFilesystem
+        let mounts: [ResolvedMount]
+        // Shared until the record is written: `volume rm` waits for it.
+        var storeLock: FileLock? = nil
         do {
             config = try creation.resolve(options, setting, id: id)
-            filesystem = try creation.makeFilesystem(config, setting, id: id)
+            storeLock = try store.lock(.shared)
+            mounts = try creation.mount(options, into: &config)
+            do {
+                filesystem = try creation.makeFilesystem(config, setting, id: id)
+            } catch {
+                ContainerMounts.discard(mounts, store: store, identity: identity)
+                throw error
+            }
         } catch {
             child?.pending.abandon()
             throw error
@@ -84,8 +95,10 @@ public struct ContainerRunner {
         } catch {
             child?.pending.abandon()
             _ = filesystem.remove()
+            ContainerMounts.discard(mounts, store: store, identity: identity)
             throw error
         }
+        storeLock = nil
 
         // Forked while the child mounts its root filesystem: the process
         // that will delete a --rm container's files costs nothing on the way out.
@@ -108,6 +121,7 @@ public struct ContainerRunner {
                         cleaner: ContainerRemoval.Cleaner?) {
         if remove {
             ContainerRemoval(store: store, identity: identity).removeSoon(record, filesystem: filesystem, cleaner: cleaner)
+            ContainerMounts.removeAnonymousVolumes(of: record, store: store, identity: identity)
             return
         }
         _ = try? store.updateContainer(record.id) { current in

@@ -34,6 +34,10 @@ public struct RunOptions: Sendable {
     public var limitFlags: [String: String] = [:]
     public var ulimits: [String] = []
     public var limits = ResourceLimits()
+    /// -v, --mount and --tmpfs, parsed.
+    public var mounts: [MountSpec] = []
+    /// --read-only.
+    public var readOnly = false
 
     public init(image: String) { self.image = image }
 }

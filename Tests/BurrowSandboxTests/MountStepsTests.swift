@@ -114,10 +114,10 @@ struct MountStepsTests {
         // What the executor reads for the volume's step: op mount, in root +
         // create directory, MS_BIND|MS_REC.
         let bytes = plan.encoded()
-        let step = 136 + 32 * index("mount volume data on /data")
+        let step = 160 + 32 * index("mount volume data on /data")
         func u32(_ offset: Int) -> UInt32 { bytes[offset..<offset + 4].enumerated().reduce(0) { $0 | UInt32($1.element) << (8 * UInt32($1.offset)) } }
         #expect(u32(step) == 3 && u32(step + 4) == 0x1 | 0x2 && u32(step + 24) == 4096 | 16384)
-        let remount = 136 + 32 * index("make the root filesystem read-only")
+        let remount = 160 + 32 * index("make the root filesystem read-only")
         #expect(u32(remount) == 12)
     }
 }

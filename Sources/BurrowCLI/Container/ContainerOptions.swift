@@ -20,6 +20,10 @@ enum ContainerOptions {
         OptionSpec("net", value: "MODE", help: "The same as --network"),
         OptionSpec("init", help: "Run a small init as PID 1 that passes signals on and reaps orphans"),
         OptionSpec("stop-timeout", value: "SECONDS", help: "Seconds 'stop' waits before SIGKILL (default 10)"),
+        OptionSpec("volume", short: "v", value: "[SOURCE:]TARGET[:OPTIONS]", repeatable: true, help: "Bind a host path or mount a volume (named or anonymous)"),
+        OptionSpec("mount", value: "type=TYPE,...", repeatable: true, help: "Mount a bind, volume or tmpfs (Docker's --mount)"),
+        OptionSpec("tmpfs", value: "PATH[:OPTIONS]", repeatable: true, help: "Mount a new tmpfs on PATH"),
+        OptionSpec("read-only", help: "Make the root filesystem read-only"),
         OptionSpec("memory", short: "m", value: "SIZE", help: "Memory limit (cgroup v2, delegated): 512m, 1.5g"),
         OptionSpec("memory-swap", value: "SIZE", help: "Memory plus swap limit; -1 for unlimited swap"),
         OptionSpec("cpus", value: "N", help: "CPU time limit in CPUs: 1.5"),
@@ -65,6 +69,9 @@ enum ContainerOptions {
             }
             options.stopTimeout = seconds
         }
+        options.mounts = try MountSpecParser.parse(volumes: arguments.values("volume"), mounts: arguments.values("mount"),
+                                                   tmpfs: arguments.values("tmpfs"), workingDirectory: FileSystem.absolute("."))
+        options.readOnly = arguments.flag("read-only")
         for flag in ResourceLimits.flagNames { if let value = arguments.value(flag) { options.limitFlags[flag] = value } }
         options.ulimits = arguments.values("ulimit")
         options.limits = try ResourceLimits.parse(flags: options.limitFlags, ulimits: options.ulimits)

@@ -5,7 +5,7 @@ import Glibc
 
 /// `burrow container prune`: every container that is not running.
 enum ContainerPrune: Command {
-    static let spec = CommandSpec("prune", summary: "Remove all stopped containers", options: [
+    static let spec = CommandSpec("container prune", summary: "Remove all stopped containers", options: [
         OptionSpec("force", short: "f", help: "Do not ask for confirmation"),
     ], maximumPositionals: 0)
 

@@ -1,3 +1,4 @@
+import BurrowLaunch
 import BurrowStore
 
 /// A mount ready for the launch plan: its host side found or made
@@ -27,5 +28,26 @@ public struct ResolvedMount: Sendable, Equatable {
     /// As the container's record keeps it.
     public var record: ContainerRecord.Mount {
         ContainerRecord.Mount(type: spec.kind.rawValue, source: hostPath, target: spec.target, readOnly: spec.readOnly, volume: volumeName)
+    }
+}
+
+extension ResolvedMount {
+    /// As the container's configuration keeps it, for every start.
+    public var configuration: ContainerConfig.Mount {
+        ContainerConfig.Mount(type: spec.kind.rawValue, source: hostPath, target: spec.target, readOnly: spec.readOnly, volume: volumeName,
+                              isFile: isFile, nonRecursive: spec.options.nonRecursive, flags: spec.options.tmpfsFlags.rawValue,
+                              data: spec.options.tmpfsData)
+    }
+
+    /// Back from the configuration: what the launch steps need.
+    public init(_ mount: ContainerConfig.Mount) {
+        var options = MountSpec.Options()
+        options.nonRecursive = mount.nonRecursive
+        options.tmpfsFlags = MountFlags(rawValue: mount.flags)
+        options.tmpfsData = mount.data
+        let kind = MountSpec.Kind(rawValue: mount.type) ?? .bind
+        let source = kind == .volume ? mount.volume : mount.source
+        self.init(spec: MountSpec(kind: kind, source: source, target: mount.target, readOnly: mount.readOnly, options: options),
+                  hostPath: mount.source, isFile: mount.isFile, volumeName: mount.volume)
     }
 }
