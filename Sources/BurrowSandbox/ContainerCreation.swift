@@ -191,7 +191,7 @@ public struct ContainerCreation {
     /// while the store lock keeps `rmi` from removing the image under it.
     public func register(_ config: ContainerConfig, id: String, name: String, state: (inout ContainerRecord) -> Void = { _ in }) throws -> ContainerRecord {
         var record = ContainerRecord(id: id, name: name, imageID: config.imageID, imageName: config.image, layers: config.layers,
-                                     command: config.arguments, created: Timestamp.now(), driver: config.driver, autoRemove: config.autoRemove)
+                                     command: config.arguments, created: Timestamp.nowPrecise(), driver: config.driver, autoRemove: config.autoRemove)
         record.layerView = config.layerView
         record.mounts = config.mounts.map { ContainerRecord.Mount(type: $0.type, source: $0.source, target: $0.target, readOnly: $0.readOnly, volume: $0.volume) }
         state(&record)

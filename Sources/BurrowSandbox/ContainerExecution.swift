@@ -61,9 +61,10 @@ public struct ContainerExecution {
         plan.dieWithParent = !options.detach
         // In the background it holds none of the caller's streams, or a pipe
         // reading them would wait for it to end.
-        plan.detachStandardStreams = options.detach && !options.tty
+        plan.detachStandardStreams = options.detach
         var consoleMine: Int32 = -1
-        if options.tty {
+        // In the background a terminal would have no one at its other end.
+        if options.tty && !options.detach {
             let (mine, theirs) = try UnixSocket.pair()
             consoleMine = mine
             descriptors.append(theirs)

@@ -57,7 +57,7 @@ public struct ContainerLog {
     public static func text(_ record: Record, timestamps: Bool, lineStart: Bool) -> [UInt8] {
         guard timestamps && lineStart else { return Array(record.bytes) }
         let seconds = Int64(record.nanoseconds / 1_000_000_000)
-        let stamp = Timestamp.format(seconds: seconds, nanoseconds: Int(record.nanoseconds % 1_000_000_000))
+        let stamp = Timestamp.format(seconds: seconds, nanoseconds: Int(record.nanoseconds % 1_000_000_000), fraction: true)
         return Array((stamp + " ").utf8) + record.bytes
     }
 

@@ -33,7 +33,8 @@ public struct ContainerMonitor {
     /// Runs the container to its end. Whatever fails is told to the client
     /// and written into the container's record.
     public func run(id: String, client: Client?, terminalSize: (rows: UInt16, columns: UInt16)?, cgroup: String? = nil) {
-        defer {
+        // Removed before the record says the container ended: a restart may make it again at once.
+        func removeCgroup() {
             if let cgroup { try? ContainerCgroup.remove(path: cgroup) }
         }
         let clientFD = client?.descriptor ?? -1
@@ -72,10 +73,12 @@ public struct ContainerMonitor {
 
             let status = streams.monitor(child: child, log: openLog(id), client: client)
             unlink(socket.path)
+            removeCgroup()
             let code = status.map(Launcher.exitCode(status:)) ?? 125
             record(id, exitCode: code, error: status == nil ? "the monitor lost track of the container" : nil)
         } catch {
             streams.closeAll()
+            removeCgroup()
             let code = ContainerRunner.exitCode(for: error)
             let message = "\(ContainerRunner.userFacing(error, arguments: config.arguments))"
             record(id, exitCode: code, error: message)
@@ -99,7 +102,7 @@ public struct ContainerMonitor {
             record.state = .running
             record.monitor = ProcessIdentity.current()
             record.process = nil
-            record.started = Timestamp.now()
+            record.started = Timestamp.nowPrecise()
             record.finished = nil
             record.exitCode = nil
             record.error = nil
@@ -110,7 +113,7 @@ public struct ContainerMonitor {
         _ = try? store.updateContainer(id) { record in
             record.state = .exited
             record.exitCode = exitCode
-            record.finished = Timestamp.now()
+            record.finished = Timestamp.nowPrecise()
             record.attachSocket = nil
             record.cgroup = nil
             if let error { record.error = error }

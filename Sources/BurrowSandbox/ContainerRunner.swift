@@ -87,7 +87,7 @@ public struct ContainerRunner {
             // This process runs the container: it is its monitor.
             record = try creation.register(config, id: id, name: name) { record in
                 record.state = .running
-                record.started = Timestamp.now()
+                record.started = Timestamp.nowPrecise()
                 record.monitor = ProcessIdentity.current()
                 record.process = ProcessIdentity.of(pending.pid)
                 record.cgroup = cgroup?.path
@@ -127,7 +127,7 @@ public struct ContainerRunner {
         _ = try? store.updateContainer(record.id) { current in
             current.state = .exited
             current.exitCode = exitCode
-            current.finished = Timestamp.now()
+            current.finished = Timestamp.nowPrecise()
             current.attachSocket = nil
         }
     }

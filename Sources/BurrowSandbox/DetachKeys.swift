@@ -2,6 +2,8 @@
 /// character or `ctrl-` and one of a-z @ [ \ ] ^ _. Empty: no detaching.
 public enum DetachKeys {
     public static let standard = "ctrl-p,ctrl-q"
+    /// The attach loop holds back at most this many keys (burrow_attach_run).
+    public static let maximum = 32
 
     public struct Invalid: Error, Equatable, CustomStringConvertible {
         public let text: String
@@ -13,6 +15,7 @@ public enum DetachKeys {
     public static func parse(_ text: String) throws(Invalid) -> [UInt8] {
         if text.isEmpty { return [] }
         var keys: [UInt8] = []
+        guard text.split(separator: ",", omittingEmptySubsequences: false).count <= maximum else { throw Invalid(text: text) }
         for part in text.split(separator: ",", omittingEmptySubsequences: false) {
             let bytes = Array(part.utf8)
             if bytes.count == 1 {
@@ -20,7 +23,8 @@ public enum DetachKeys {
                 continue
             }
             guard part.lowercased().hasPrefix("ctrl-"), bytes.count == 6 else { throw Invalid(text: text) }
-            let key = bytes[5]
+            var key = bytes[5]
+            if key >= 65 && key <= 90 { key += 32 }
             switch key {
             case 97...122: keys.append(key - 96)          // ctrl-a … ctrl-z
             case 64, 91, 92, 93, 94, 95: keys.append(key - 64) // ctrl-@ [ \ ] ^ _

@@ -9,8 +9,13 @@ import Glibc
 /// running container (`attach`).
 public struct MonitorSession {
     public let store: Store
+    /// Where warnings for the user go, one line each.
+    public let warn: (String) -> Void
 
-    public init(store: Store) { self.store = store }
+    public init(store: Store, warn: @escaping (String) -> Void = { _ in }) {
+        self.store = store
+        self.warn = warn
+    }
 
     /// How the caller's streams join the container's.
     public struct Attachment {
@@ -54,6 +59,7 @@ public struct MonitorSession {
         var cgroup: ContainerCgroup? = nil
         if let config = try store.containerConfig(id) {
             cgroup = try ContainerCgroup.prepare(limits: try ResourceLimits(config), containerID: id)
+            for warning in cgroup?.warnings ?? [] { warn(warning) }
         }
         let (mine, theirs) = try UnixSocket.pair()
         defer { close(mine) }
@@ -76,8 +82,11 @@ public struct MonitorSession {
 
     /// Attaches to a running container's monitor.
     public func attach(_ record: ContainerRecord, _ attach: Attachment) throws -> Outcome {
-        guard record.isRunning, let path = record.attachSocket else {
-            throw BurrowError.conflict("container \(record.name) is not running" + (record.isRunning ? " under a monitor (it runs in the foreground of another burrow)" : "") + ": start it with 'burrow start -a'")
+        guard record.isRunning else {
+            throw BurrowError.conflict("container \(record.name) is not running: start it with 'burrow start -a \(record.name)'")
+        }
+        guard let path = record.attachSocket else {
+            throw BurrowError.conflict("container \(record.name) runs in the foreground of a 'burrow run --rm', whose streams are that command's own: there is nothing to attach to (run it with -d or without --rm to attach later)")
         }
         let socket = try UnixSocket.connect(path: path)
         defer { close(socket) }
@@ -85,6 +94,23 @@ public struct MonitorSession {
         let rc = burrow_frame_write(socket, UInt32(BURROW_FRAME_HELLO), &flags, 4)
         if rc < 0 { throw SystemError("attach to", path: path, errno: -rc) }
         return try relay(socket: socket, attach)
+    }
+
+    /// Waits for a running container's end through its monitor, which says
+    /// how it ended even when it then removes a --rm container. nil when
+    /// there is no monitor to ask, or it went without saying.
+    public func exitCode(of record: ContainerRecord) -> Int32? {
+        guard record.isRunning, let path = record.attachSocket, let socket = try? UnixSocket.connect(path: path) else { return nil }
+        defer { close(socket) }
+        var flags: UInt32 = 0
+        guard burrow_frame_write(socket, UInt32(BURROW_FRAME_HELLO), &flags, 4) == 0 else { return nil }
+        var payload = [UInt8](repeating: 0, count: 64)
+        while true {
+            var type: UInt32 = 0
+            let n = payload.withUnsafeMutableBytes { burrow_frame_read(socket, &type, $0.baseAddress, UInt32($0.count)) }
+            if n < 0 { return nil }
+            if type == UInt32(BURROW_FRAME_EXIT) && n >= 4 { return payload.withUnsafeBytes { $0.loadUnaligned(as: Int32.self) } }
+        }
     }
 
     /// The first word of the monitor: the container runs, or why it does not.

@@ -56,7 +56,7 @@ extension ContainerRecord {
     mutating func markDeadWithMonitor() {
         state = .exited
         exitCode = exitCode ?? 137
-        finished = finished ?? Timestamp.now()
+        finished = finished ?? Timestamp.nowPrecise()
         error = "the process that ran the container (pid \(monitor?.pid ?? 0)) was killed, and the container with it"
         if let attachSocket { unlink(attachSocket) }
         attachSocket = nil

@@ -21,10 +21,11 @@ public enum Timestamp {
     public static func nowPrecise() -> String {
         var ts = timespec()
         clock_gettime(CLOCK_REALTIME, &ts)
-        return format(seconds: Int64(ts.tv_sec), nanoseconds: Int(ts.tv_nsec))
+        return format(seconds: Int64(ts.tv_sec), nanoseconds: Int(ts.tv_nsec), fraction: true)
     }
 
-    public static func format(seconds: Int64, nanoseconds: Int = 0) -> String {
+    /// With `fraction`, nine digits of it always: such times sort as text.
+    public static func format(seconds: Int64, nanoseconds: Int = 0, fraction: Bool = false) -> String {
         var t = time_t(seconds)
         var parts = tm()
         gmtime_r(&t, &parts)
@@ -33,7 +34,7 @@ public enum Timestamp {
             return String(repeating: "0", count: max(0, width - s.count)) + s
         }
         var text = "\(pad(parts.tm_year + 1900, 4))-\(pad(parts.tm_mon + 1))-\(pad(parts.tm_mday))T\(pad(parts.tm_hour)):\(pad(parts.tm_min)):\(pad(parts.tm_sec))"
-        if nanoseconds > 0 {
+        if nanoseconds > 0 || fraction {
             let digits = String(nanoseconds)
             text += "." + String(repeating: "0", count: 9 - digits.count) + digits
         }

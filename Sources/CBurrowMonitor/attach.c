@@ -25,6 +25,7 @@ struct session {
     const struct burrow_attach_config *config;
     int stdin_open;
     size_t matched;             /* how much of the detach keys the input has matched so far */
+    uint8_t held[33];           /* those bytes */
     int pty_open;
     int process_done;
     int status;
@@ -56,8 +57,10 @@ static int send_input(struct session *s, const uint8_t *bytes, size_t size)
 }
 
 /* Passes input on, holding back what may be the start of the detach keys:
- * a lone Ctrl-P followed by another key arrives as both keys. 1 when the
- * whole sequence was typed. */
+ * a lone Ctrl-P followed by another key arrives as both keys. What is held
+ * is always a prefix of the keys; on a mismatch its first byte goes on and
+ * the rest is tried again, so overlapping sequences are found too. 1 when
+ * the whole sequence was typed. The keys are at most 32 (DetachKeys). */
 static int filter_input(struct session *s, const uint8_t *bytes, size_t size)
 {
     const uint8_t *keys = s->config->detach_keys;
@@ -66,22 +69,16 @@ static int filter_input(struct session *s, const uint8_t *bytes, size_t size)
     uint8_t out[4096 + 64];
     size_t length = 0;
     for (size_t i = 0; i < size; i++) {
-        if (bytes[i] == keys[s->matched]) {
-            s->matched++;
-            if (s->matched == count) {
-                if (send_input(s, out, length) < 0) return -1;
-                return 1;
-            }
-            continue;
+        s->held[s->matched++] = bytes[i];
+        while (s->matched > 0 && memcmp(s->held, keys, s->matched) != 0) {
+            out[length++] = s->held[0];
+            memmove(s->held, s->held + 1, --s->matched);
         }
-        /* Not the sequence after all: what was held back goes first. */
-        if (s->matched) {
-            memcpy(out + length, keys, s->matched);
-            length += s->matched;
+        if (s->matched == count) {
             s->matched = 0;
-            if (bytes[i] == keys[0]) { s->matched = 1; continue; }
+            if (send_input(s, out, length) < 0) return -1;
+            return 1;
         }
-        out[length++] = bytes[i];
         if (length >= 4096) {
             if (send_input(s, out, length) < 0) return -1;
             length = 0;

@@ -210,3 +210,92 @@ extension Integration {
     }
 }
 }
+
+/// An interactive session on a pseudo-terminal, as a user at a terminal runs it.
+struct TerminalSession {
+    let process: Process
+    let master: Int32
+
+    init(_ runner: Runner, _ arguments: [String], rows: UInt16 = 30, columns: UInt16 = 100) throws {
+        var master: Int32 = -1, slave: Int32 = -1
+        var size = winsize(ws_row: rows, ws_col: columns, ws_xpixel: 0, ws_ypixel: 0)
+        guard openpty(&master, &slave, nil, nil, &size) == 0 else { throw POSIXError(.EIO) }
+        self.master = master
+        process = runner.process(Runner.binary, arguments)
+        let terminal = FileHandle(fileDescriptor: slave, closeOnDealloc: false)
+        process.standardInput = terminal
+        process.standardOutput = terminal
+        process.standardError = terminal
+        try process.run()
+        close(slave)
+    }
+
+    func type(_ bytes: [UInt8]) {
+        _ = bytes.withUnsafeBytes { write(master, $0.baseAddress, $0.count) }
+    }
+
+    func type(_ text: String) { type(Array(text.utf8)) }
+
+    /// Reads until `text` has appeared, for up to ten seconds; what was read.
+    @discardableResult
+    func read(until text: String) -> String {
+        var seen = ""
+        let deadline = Date().addingTimeInterval(10)
+        while !seen.contains(text) && Date() < deadline {
+            var entry = pollfd(fd: master, events: Int16(POLLIN), revents: 0)
+            guard poll(&entry, 1, 200) > 0 else { continue }
+            var buffer = [UInt8](repeating: 0, count: 4096)
+            let n = buffer.withUnsafeMutableBytes { Glibc.read(master, $0.baseAddress, $0.count) }
+            if n <= 0 { break }
+            seen += String(decoding: buffer[0..<n], as: UTF8.self)
+        }
+        return seen
+    }
+
+    func finish() -> Int32 {
+        process.waitUntilExit()
+        close(master)
+        return process.terminationStatus
+    }
+}
+
+extension Integration.LifecycleTests {
+    /// -it: the caller's size before the program starts, keys as characters,
+    /// a lone Ctrl-P passed on, Ctrl-P Ctrl-Q detaching, `attach` coming back (BC-34).
+    @Test(arguments: TestUser.all)
+    func aTerminalSessionDetachesAndAttachesAgain(user: TestUser) throws {
+        let runner = try Runner.shared(user)
+        let name = Integration.LifecycleTests.name("tty")
+        let session = try TerminalSession(runner, ["run", "-it", "--name", name, "busybox", "sh"])
+        session.type("stty size\n")
+        #expect(session.read(until: "30 100").contains("30 100"))
+        session.type("cat -v\n")
+        session.read(until: "cat -v")
+        session.type([0x10, 0x78, 0x0a])
+        #expect(session.read(until: "^Px").contains("^Px"), "a lone Ctrl-P followed by x arrives as both")
+        session.type([0x04])
+        session.type([0x10, 0x11])
+        #expect(session.finish() == 0, "detaching ends burrow run with 0")
+        #expect(try runner.burrow("inspect", "-f", "{{.State.Status}}", name).out == "running\n")
+
+        let again = try TerminalSession(runner, ["attach", name])
+        again.type("echo back $((6*7))\n")
+        #expect(again.read(until: "back 42").contains("back 42"))
+        again.type("exit 7\n")
+        #expect(again.finish() == 7)
+        #expect(try runner.burrow("rm", name).code == 0)
+    }
+
+    /// wait hears a --rm container's exit code from its monitor; restart refuses one.
+    @Test(arguments: TestUser.all)
+    func waitAndRestartOfRemovedContainers(user: TestUser) throws {
+        let runner = try Runner.shared(user)
+        let name = Integration.LifecycleTests.name("rmwait")
+        #expect(try runner.burrow("run", "-d", "--rm", "--name", name, "busybox", "sh", "-c", "sleep 1; exit 9").code == 0)
+        let restart = try runner.burrow("restart", name)
+        #expect(restart.code == 125 && restart.err.contains("--rm"), "\(restart)")
+        #expect(try runner.burrow("wait", name).out == "9\n")
+        let gone = try runner.burrow("inspect", name)
+        #expect(gone.code == 125)
+    }
+}

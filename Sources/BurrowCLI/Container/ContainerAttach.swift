@@ -4,7 +4,7 @@ import BurrowSystem
 enum ContainerAttach: Command {
     static let spec = CommandSpec("attach", arguments: "CONTAINER", summary: "Attach to a running container's input and output", options: [
         OptionSpec("no-stdin", help: "Do not attach standard input"),
-        OptionSpec("sig-proxy", value: "BOOL", help: "Pass the signals burrow gets on to the container (default true)"),
+        OptionSpec("sig-proxy", help: "Pass the signals burrow gets on to the container (default true; --sig-proxy=false to keep them)"),
         OptionSpec("detach-keys", value: "KEYS", help: "Keys that detach from the container (default ctrl-p,ctrl-q)"),
     ], minimumPositionals: 1, maximumPositionals: 1)
 
@@ -20,7 +20,7 @@ enum ContainerAttach: Command {
         let attachment = MonitorSession.Attachment(
             stdin: config.openStdin && !arguments.flag("no-stdin"), stdinOnce: false, tty: config.tty,
             detachKeys: try ContainerOptions.detachKeys(arguments),
-            proxySignals: arguments.value("sig-proxy").map { $0 != "false" } ?? true)
+            proxySignals: !arguments.has("sig-proxy") || arguments.flag("sig-proxy"))
         switch try MonitorSession(store: store).attach(record, attachment) {
         case .running, .detached: return 0
         case .exited(let code): return code

@@ -16,14 +16,9 @@ enum ContainerExec: Command {
     static func run(_ arguments: ParsedArguments, _ context: Context) throws -> Int32 {
         let store = try context.store()
         let name = arguments.positionals[0]
-        let id: String
-        do {
-            id = try store.resolveContainer(name)
-        } catch {
-            throw BurrowError(.cannotExecute, "\(error)")
-        }
+        let id = try store.resolveContainer(name)
         guard let record = try store.currentContainer(id), let config = try store.containerConfig(id) else {
-            throw BurrowError(.cannotExecute, "no such container: \(name)")
+            throw BurrowError.notFound("no such container: \(name)")
         }
         var options = ContainerExecution.Options(command: Array(arguments.positionals.dropFirst()))
         options.environment = arguments.values("env")

@@ -1,3 +1,4 @@
+import BurrowOCI
 import BurrowStore
 import BurrowSystem
 import Glibc
@@ -109,8 +110,11 @@ enum ContainerFilter {
                 case "status": return ContainerList.state(record).state == filter.value
                 case "name": return record.name.contains(filter.value.hasPrefix("/") ? String(filter.value.dropFirst()) : filter.value)
                 case "id": return record.id.hasPrefix(filter.value)
-                case "ancestor": return record.imageName == filter.value || record.imageID.encoded.hasPrefix(filter.value)
-                    || record.imageID.description == filter.value
+                case "ancestor":
+                    let wanted = (try? ImageReference(parsing: filter.value))?.description
+                    return record.imageName == filter.value || record.imageID.encoded.hasPrefix(filter.value)
+                        || record.imageID.description == filter.value
+                        || (wanted != nil && wanted == (try? ImageReference(parsing: record.imageName))?.description)
                 case "exited": return record.state == .exited && String(record.exitCode ?? 0) == filter.value
                 default: return false
                 }

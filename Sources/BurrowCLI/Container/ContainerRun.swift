@@ -7,7 +7,7 @@ enum ContainerRun: Command {
     static let spec = CommandSpec("run", arguments: "IMAGE [COMMAND [ARG...]]", summary: "Run a command in a new container", options: ContainerOptions.specs + [
         OptionSpec("detach", short: "d", help: "Run the container in the background and print its id"),
         OptionSpec("detach-keys", value: "KEYS", help: "Keys that detach from the container (default ctrl-p,ctrl-q; \"\" for none)"),
-        OptionSpec("sig-proxy", value: "BOOL", help: "Pass the signals burrow gets on to the container (default true)"),
+        OptionSpec("sig-proxy", help: "Pass the signals burrow gets on to the container (default true; --sig-proxy=false to keep them)"),
         OptionSpec("dry-run", help: "Print the launch plan and exit without running anything"),
     ], optionsEndAtFirstPositional: true, minimumPositionals: 1)
 
@@ -29,8 +29,8 @@ enum ContainerRun: Command {
         let record = try ContainerCreation(store: store, identity: context.identity, note: context.note).create(options)
         let attachment = options.detach ? nil : MonitorSession.Attachment(
             stdin: options.interactive, stdinOnce: options.interactive, tty: options.tty, detachKeys: detachKeys,
-            proxySignals: arguments.value("sig-proxy").map { $0 != "false" } ?? true)
-        switch try MonitorSession(store: store).start(id: record.id, attach: attachment) {
+            proxySignals: !arguments.has("sig-proxy") || arguments.flag("sig-proxy"))
+        switch try MonitorSession(store: store, warn: context.warn).start(id: record.id, attach: attachment) {
         case .running:
             context.out(record.id)
             return 0

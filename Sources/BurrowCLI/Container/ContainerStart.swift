@@ -23,14 +23,21 @@ enum ContainerStart: Command {
                 guard let record = try store.currentContainer(id), let config = try store.containerConfig(id) else {
                     throw BurrowError.notFound("no such container: \(name)")
                 }
-                if record.isRunning {
-                    if !attach { context.out(name) }
-                    continue
-                }
                 let attachment = attach ? MonitorSession.Attachment(
                     stdin: arguments.flag("interactive") && config.openStdin, stdinOnce: config.stdinOnce, tty: config.tty,
                     detachKeys: detachKeys, proxySignals: true) : nil
-                switch try MonitorSession(store: store).start(id: id, attach: attachment) {
+                if record.isRunning {
+                    guard var attachment else {
+                        context.out(name)
+                        continue
+                    }
+                    attachment.stdinOnce = false
+                    switch try MonitorSession(store: store).attach(record, attachment) {
+                    case .running, .detached: return 0
+                    case .exited(let code): return code
+                    }
+                }
+                switch try MonitorSession(store: store, warn: context.warn).start(id: id, attach: attachment) {
                 case .running: context.out(name)
                 case .detached: return 0
                 case .exited(let code): return code

@@ -9,6 +9,7 @@ enum ContainerStop: Command {
 
     static func run(_ arguments: ParsedArguments, _ context: Context) throws -> Int32 {
         let timeout = try seconds(arguments.value("time"))
+        if let signal = arguments.value("signal") { _ = try ContainerStopper.signal(nil, option: signal) }
         let store = try context.store()
         return context.eachContainer(arguments.positionals) { name in
             let id = try store.resolveContainer(name)

@@ -9,10 +9,15 @@ enum ContainerWait: Command {
         let store = try context.store()
         return context.eachContainer(arguments.positionals) { name in
             let id = try store.resolveContainer(name)
-            guard let record = try ContainerAccess(store: store).waitForEnd(id, timeout: nil) else {
+            guard let record = try store.currentContainer(id) else { throw BurrowError.notFound("no such container: \(name)") }
+            if let code = MonitorSession(store: store).exitCode(of: record) {
+                context.out(String(code))
+                return
+            }
+            guard let ended = try ContainerAccess(store: store).waitForEnd(id, timeout: nil) else {
                 throw BurrowError.notFound("container \(name) was removed before it ended")
             }
-            context.out(String(record.exitCode ?? 0))
+            context.out(String(ended.exitCode ?? 0))
         }
     }
 }
