@@ -124,13 +124,35 @@ extension Integration {
         let runner = try Runner.shared(user)
         let name = LifecycleTests.name("orphan")
         let id = try runner.burrow("run", "-d", "--name", name, "busybox", "sleep", "1000").out.trimmingCharacters(in: .newlines)
-        let pid = try #require(Int32(try runner.sh("pgrep -u \(user.uid) -f '[_]_monitor \(id)'").out.trimmingCharacters(in: .newlines)))
+        let pid = try #require(Int32(try runner.sh("pgrep -o -u \(user.uid) -f '[_]_monitor \(id)'").out.trimmingCharacters(in: .newlines)))
+        let first = try runner.burrow("inspect", "-f", "{{.State.Pid}}", name).out.trimmingCharacters(in: .newlines)
         kill(pid, SIGKILL)
         #expect(try LifecycleTests.eventually { try runner.burrow("ps", "-q", "--filter", "name=\(name)").out.isEmpty })
         let status = try runner.burrow("inspect", "-f", "{{.State.Status}} {{.State.ExitCode}} {{.State.Error}}", name)
         #expect(status.out.hasPrefix("exited 137 ") && status.out.contains("killed"), "\(status)")
-        #expect(try LifecycleTests.eventually { try runner.sh("pgrep -u \(user.uid) -x sleep").out.isEmpty })
+        // The container's PID 1 is gone too (or a zombie waiting for the host's init).
+        #expect(try LifecycleTests.eventually { try runner.sh("ps -o stat= -p \(first) | grep -v Z || true").out.isEmpty })
         #expect(try runner.burrow("rm", name).code == 0)
+
+        // With --rm, the container goes even so: the monitor's cleaner sees it die.
+        let removed = LifecycleTests.name("orphan-rm")
+        let rmID = try runner.burrow("run", "-d", "--rm", "--name", removed, "busybox", "sleep", "1000").out.trimmingCharacters(in: .newlines)
+        let rmPID = try #require(Int32(try runner.sh("pgrep -o -u \(user.uid) -f '[_]_monitor \(rmID)'").out.trimmingCharacters(in: .newlines)))
+        kill(rmPID, SIGKILL)
+        #expect(try LifecycleTests.eventually { !FileManager.default.fileExists(atPath: "\(runner.store)/containers/\(rmID)") && !FileManager.default.fileExists(atPath: "\(runner.store)/names/\(removed)") })
+    }
+
+    /// A detached container's volume outlives it, and its bind is the host's directory.
+    @Test(arguments: TestUser.all)
+    func detachedContainersMountToo(user: TestUser) throws {
+        let runner = try Runner.shared(user)
+        let name = LifecycleTests.name("mounted")
+        let volume = LifecycleTests.name("vol")
+        #expect(try runner.burrow("run", "-d", "--name", name, "-v", "\(volume):/data", "--tmpfs", "/scratch", "--read-only", "busybox", "sleep", "1000").code == 0)
+        #expect(try runner.burrow("exec", name, "sh", "-c", "echo kept > /data/f && touch /scratch/ok && ! touch /nope 2>/dev/null").code == 0)
+        #expect(try runner.burrow("rm", "-f", name).code == 0)
+        #expect(try runner.burrow("run", "--rm", "-v", "\(volume):/data", "busybox", "cat", "/data/f").out == "kept\n")
+        #expect(try runner.burrow("volume", "rm", volume).code == 0)
     }
 
     @Test(arguments: TestUser.all)
@@ -269,6 +291,13 @@ extension Integration.LifecycleTests {
         let session = try TerminalSession(runner, ["run", "-it", "--name", name, "busybox", "sh"])
         session.type("stty size\n")
         #expect(session.read(until: "30 100").contains("30 100"))
+        // The window grows: burrow follows it (SIGWINCH, as a terminal sends it).
+        var larger = winsize(ws_row: 40, ws_col: 120, ws_xpixel: 0, ws_ypixel: 0)
+        _ = ioctl(session.master, UInt(TIOCSWINSZ), &larger)
+        kill(session.process.processIdentifier, SIGWINCH)
+        usleep(200_000)
+        session.type("stty size\n")
+        #expect(session.read(until: "40 120").contains("40 120"))
         session.type("cat -v\n")
         session.read(until: "cat -v")
         session.type([0x10, 0x78, 0x0a])

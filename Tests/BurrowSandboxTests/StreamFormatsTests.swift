@@ -1,4 +1,5 @@
 @testable import BurrowSandbox
+import BurrowStore
 import BurrowSystem
 import Testing
 
@@ -62,5 +63,14 @@ struct StreamFormatsTests {
         #expect(String(decoding: ContainerLog.text(records[0], timestamps: true, lineStart: true), as: UTF8.self)
                 == "2023-11-14T22:13:20.123456789Z a")
         #expect(String(decoding: ContainerLog.text(records[1], timestamps: true, lineStart: false), as: UTF8.self) == "b\n")
+    }
+}
+
+extension StreamFormatsTests {
+    /// stop's signal: the option, else the image's StopSignal, else SIGTERM.
+    @Test func stopSignalAsDocker() throws {
+        #expect(try ContainerStopper.signal(nil, option: nil) == 15)
+        #expect(try ContainerStopper.signal(nil, option: "SIGINT") == 2)
+        #expect(throws: (any Error).self) { try ContainerStopper.signal(nil, option: "SIGNOPE") }
     }
 }
