@@ -193,6 +193,8 @@ public struct ContainerMonitor {
                 pty_fd: pty, log_fd: log, listen_fd: listenFD, client_fd: client?.descriptor ?? -1,
                 client_flags: client?.flags ?? 0, drain_ms: 2000)
             var status: Int32 = 0
+            // The container may run for days; start-up's code is not needed while it does.
+            _ = burrow_release_code_pages()
             let rc = burrow_monitor_run(&config, &status)
             if log >= 0 { close(log) }
             if listenFD >= 0 { close(listenFD) }

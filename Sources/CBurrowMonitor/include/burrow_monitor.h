@@ -102,4 +102,8 @@ int burrow_receive_descriptor(int socket_fd);
  * signal at its default. Returns the pid, or -errno. */
 int burrow_spawn_detached(const char *path, char *const argv[], char *const envp[], int keep_fd);
 
+/* Lets go of the pages of burrow's own code that start-up touched (they
+ * fault back in from the page cache when used). The number of ranges, or -1. */
+int burrow_release_code_pages(void);
+
 #endif
