@@ -194,7 +194,7 @@ public struct ContainerMonitor {
                 client_flags: client?.flags ?? 0, drain_ms: 2000)
             var status: Int32 = 0
             // The container may run for days; start-up's code is not needed while it does.
-            _ = burrow_release_code_pages()
+            StartupPages.release()
             let rc = burrow_monitor_run(&config, &status)
             if log >= 0 { close(log) }
             if listenFD >= 0 { close(listenFD) }

@@ -1,4 +1,5 @@
 import BurrowLaunch
+import BurrowSandbox
 
 /// `burrow __keeper`: holds the user's standing user namespace open.
 enum Keeper: Command {
@@ -6,6 +7,7 @@ enum Keeper: Command {
                                   minimumPositionals: 1, maximumPositionals: 1, hidden: true)
 
     static func run(_ arguments: ParsedArguments, _ context: Context) throws -> Int32 {
+        StartupPages.release()
         UserNamespaceKeeper.hold(pidFile: arguments.positionals[0])
     }
 }
