@@ -330,3 +330,25 @@ extension Integration.LifecycleTests {
         #expect(gone.code == 125)
     }
 }
+
+extension Integration.LifecycleTests {
+    /// In the foreground under a monitor, the signals burrow gets reach the container.
+    @Test(arguments: TestUser.all)
+    func signalsPassThroughTheMonitor(user: TestUser) throws {
+        let runner = try Runner.shared(user)
+        let name = Integration.LifecycleTests.name("proxy")
+        let process = runner.process(Runner.binary, ["run", "--name", name, "busybox", "sh", "-c",
+                                                     "trap 'echo got TERM; exit 7' TERM; echo ready; while :; do sleep 0.05; done"])
+        let out = Pipe()
+        process.standardOutput = out
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        #expect(String(decoding: out.fileHandleForReading.availableData, as: UTF8.self) == "ready\n")
+        kill(process.processIdentifier, SIGTERM)
+        process.waitUntilExit()
+        #expect(process.terminationStatus == 7)
+        #expect(String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self) == "got TERM\n")
+        #expect(try runner.burrow("logs", name).out == "ready\ngot TERM\n")
+        #expect(try runner.burrow("rm", name).code == 0)
+    }
+}
