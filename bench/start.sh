@@ -44,177 +44,26 @@ BOTH_USERS=0
 QUIET=0
 RSS_RUNS=5                       # burrow runs for the peak-RSS figure
 TOOLS=(floor burrow burrow-cold bwrap crun podman)
-# Safe PATH for the re-run as another user: root's PATH may point into /root
-# (pyenv shims and the like), which the user cannot search.
-SANE_PATH=/usr/local/bin:/usr/bin:/bin:/usr/local/sbin:/usr/sbin:/sbin
 
-usage() {
-    sed -n '2,/^$/p' "$SCRIPT" | sed 's/^# \{0,1\}//'
-}
-
-die() { echo "start.sh: $*" >&2; exit 1; }
-
-parse_args() {
-    while (($#)); do
-        case $1 in
-            --burrow) BURROW=${2:?--burrow needs a path}; shift ;;
-            --burrow=*) BURROW=${1#*=} ;;
-            --runs) RUNS=${2:?--runs needs a number}; shift ;;
-            --runs=*) RUNS=${1#*=} ;;
-            --warmup) WARMUP=${2:?--warmup needs a number}; shift ;;
-            --warmup=*) WARMUP=${1#*=} ;;
-            --image) IMAGE=${2:?--image needs a file}; shift ;;
-            --image=*) IMAGE=${1#*=} ;;
-            --both-users) BOTH_USERS=1 ;;
-            -q|--quiet) QUIET=1 ;;
-            -h|--help) usage; exit 0 ;;
-            *) die "unknown option '$1' (see --help)" ;;
-        esac
-        shift
-    done
-    [[ $RUNS =~ ^[0-9]+$ && $RUNS -ge 2 ]] || die "--runs must be a number >= 2"
-    [[ $WARMUP =~ ^[0-9]+$ ]] || die "--warmup must be a number"
-    # Absolute (the re-run as another user starts in /), symlinks kept so the
-    # header shows the path as given.
-    BURROW=$(realpath -s "$BURROW")
-    IMAGE=$(realpath -s "$IMAGE")
-}
-
-# ---------------------------------------------------------------- as root --
-
-# Re-run this script as USER with a clean environment: a root HOME, PATH or
-# XDG_RUNTIME_DIR would leak into the user's tools and break them.
-run_as() {
-    local user=$1
-    id "$user" >/dev/null 2>&1 || die "no such user: $user"
-    [[ $(id -u "$user") -ne 0 ]] || die "BENCH_USER must not be root"
-    local home
-    home=$(getent passwd "$user" | cut -d: -f6)
-    local args=(--burrow "$BURROW" --runs "$RUNS" --warmup "$WARMUP" --image "$IMAGE")
-    ((QUIET)) && args+=(--quiet)
-    # cd /: root's working directory may be unreadable for the user.
-    (cd / && runuser -u "$user" -- env -i \
-        HOME="$home" USER="$user" LOGNAME="$user" PATH="$SANE_PATH" \
-        LANG="${LANG:-C.UTF-8}" TERM="${TERM:-dumb}" \
-        bash "$SCRIPT" "${args[@]}")
-}
-
-# crun refuses a hybrid cgroup host whose v2 hierarchy has controllers:
-# give each of them a v1 hierarchy, which takes it out of v2.
-fix_hybrid_cgroups() {
-    local unified=/sys/fs/cgroup/unified controller
-    [[ -r $unified/cgroup.controllers ]] || return 0
-    for controller in $(<"$unified/cgroup.controllers"); do
-        mkdir -p "/sys/fs/cgroup/$controller"
-        if mount -t cgroup -o "$controller" cgroup "/sys/fs/cgroup/$controller" 2>/dev/null; then
-            echo "note: bound the cgroup controller $controller to a v1 hierarchy (crun refuses hybrid hosts with v2 controllers)"
-        fi
-    done
-}
-
-main_root() {
-    # shellcheck source=../scripts/common.sh
-    source "$REPO/scripts/common.sh"
-    install_packages $RUN_PACKAGES $BENCH_PACKAGES
-    command -v runuser >/dev/null || die "runuser (util-linux) is needed to switch users"
-    fix_hybrid_cgroups
-    if ((BOTH_USERS)); then
-        local user rc=0
-        id burrow-sub >/dev/null 2>&1 || ensure_user burrow-sub 65536
-        id burrow-nosub >/dev/null 2>&1 || ensure_user burrow-nosub 0
-        for user in ${BENCH_USERS:-burrow-sub burrow-nosub}; do
-            echo "######## as $user ########"
-            run_as "$user" || { rc=$?; echo "start.sh: the run as $user failed (exit $rc)" >&2; }
-            echo
-        done
-        return "$rc"
-    fi
-    [[ -n ${BENCH_USER:-} ]] || die "refusing to run as root: rootless engines must be measured as an
-unprivileged user. Set BENCH_USER=<user> (e.g. BENCH_USER=burrow-sub) or pass --both-users."
-    run_as "$BENCH_USER"
-}
+# shellcheck source=lib.sh
+source "$REPO/bench/lib.sh"
 
 # ------------------------------------------------------------ as the user --
 
-ME=$(id -un)
-SCRATCH=""
 ROOTFS=""
 declare -A CMD=()      # tool -> command line for hyperfine -N
 declare -A SKIP=()     # tool -> reason it is not measured
 CRUN_ID=""
-PODMAN=()              # podman argv prefix with the private store
 
-# Absolute path of a program, also looking in sbin dirs a user's PATH may lack.
-find_tool() {
-    PATH="$PATH:/usr/local/sbin:/usr/sbin:/sbin" command -v "$1" 2>/dev/null || true
-}
-
-# Quote argv into one hyperfine -N command line (hyperfine splits it with
-# POSIX shell-word rules but runs no shell).
-cmdline() {
-    local out
-    printf -v out '%q ' "$@"
-    echo "${out% }"
-}
-
-# The user's subordinate id range from /etc/subuid, empty if none.
-subid_range() {
-    local file=$1 uid
-    uid=$(id -u)
-    awk -F: -v n="$ME" -v u="$uid" '$1 == n || $1 == u { print $2 ":" $3; exit }' "$file" 2>/dev/null || true
-}
-
-# Run a tool's exact benchmark command twice (the second run catches leftovers
-# such as a container id or name still in use). Succeeds silently; on failure
-# sets REASON to the tool's last error line.
-REASON=""
-smoke() {
-    local i err rc
-    for i in 1 2; do
-        err=$(timeout 120 "$@" 2>&1 >/dev/null </dev/null) && continue
-        rc=$?
-        # Drop podman's "level=warning" chatter; keep the real error line.
-        err=$(printf '%s\n' "$err" | grep -v 'level=warning' | sed -e '/^[[:space:]]*$/d' -e 's/^Error: //' | tail -n1)
-        REASON="smoke run failed (exit $rc)${err:+: $err}"
-        return 1
-    done
-}
-
-cleanup() {
-    set +e
-    [[ -n $SCRATCH && -d $SCRATCH ]] || return 0
+# Called by lib.sh's cleanup before the keeper, podman's store and the scratch
+# dir go.
+cleanup_tools() {
     if [[ -n $CRUN_ID ]]; then
         "$CRUN" --root "$SCRATCH/crun-state" delete -f "$CRUN_ID" >/dev/null 2>&1
     fi
     if [[ -x $BURROW && -d $SCRATCH/burrow ]]; then
         "$BURROW" rmi -f busybox >/dev/null 2>&1
     fi
-    # burrow's namespace keeper for this run (its pid file is in our private
-    # XDG_RUNTIME_DIR).
-    bash "$SCRATCH/stop-keeper.sh" 2>/dev/null
-    if ((${#PODMAN[@]})); then
-        # The store holds files owned by subordinate ids; only podman's user
-        # namespace can remove them.
-        "${PODMAN[@]}" unshare rm -rf "$SCRATCH/podman-root" "$SCRATCH/podman-run" >/dev/null 2>&1
-        # Our private XDG_RUNTIME_DIR made podman start its own pause process
-        # (catatonit) that would outlive us: end it, and only it.
-        local pidfile=$XDG_RUNTIME_DIR/libpod/tmp/pause.pid pid
-        if [[ -r $pidfile ]] && pid=$(<"$pidfile") && [[ $pid =~ ^[0-9]+$ ]] &&
-            [[ $(ps -o user= -p "$pid" 2>/dev/null) == "$ME" ]]; then
-            kill "$pid" 2>/dev/null
-            for _ in 1 2 3 4 5 6 7 8 9 10; do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
-            kill -KILL "$pid" 2>/dev/null
-        fi
-    fi
-    chmod -R u+rwX "$SCRATCH" 2>/dev/null
-    rm -rf "$SCRATCH" 2>/dev/null
-    if [[ -e $SCRATCH ]]; then
-        # Files owned by subordinate ids (e.g. burrow's store): remove them in a
-        # user namespace that maps the user's range.
-        unshare --map-root-user --map-auto rm -rf "$SCRATCH" 2>/dev/null
-    fi
-    [[ -e $SCRATCH ]] && echo "start.sh: could not remove all of $SCRATCH" >&2
-    return 0
 }
 
 # The busybox rootfs that floor, bwrap and crun share, extracted once from the
@@ -343,20 +192,6 @@ EOF
     echo "$max $how"
 }
 
-print_header() {
-    local sub mode
-    sub=$(subid_range /etc/subuid)
-    if [[ -n $sub ]]; then mode="subordinate ids $sub"; else mode="no subordinate ids"; fi
-    echo "== container start-up: user $ME (uid $(id -u), $mode) =="
-    echo "kernel $(uname -r); $(hyperfine --version); runs $RUNS, warmup $WARMUP"
-    # Background load skews the ratios (hyperfine runs the tools one after
-    # another, not interleaved), so say how busy the machine was.
-    echo "$(nproc) CPUs, load average $(cut -d' ' -f1-3 /proc/loadavg)"
-    echo "burrow $BURROW ($("$BURROW" version 2>/dev/null | head -n1 || echo '?'))"
-    echo "image $IMAGE"
-    echo
-}
-
 # tool, mean ms, stddev ms, ratio to the floor; skipped tools in place.
 print_table() {
     local json=$1 floor_mean tool mean sd
@@ -380,24 +215,11 @@ main_user() {
     command -v jq >/dev/null || die "jq is not installed"
     [[ -r $IMAGE ]] || die "cannot read the image $IMAGE"
 
-    SCRATCH=$(mktemp -d "${TMPDIR:-/tmp}/burrow-bench-$ME-XXXX")
-    trap cleanup EXIT
-    trap 'exit 130' INT TERM
+    make_scratch
     ROOTFS=$SCRATCH/rootfs
-    # Keep podman (and anything else XDG-aware) out of the user's home.
-    mkdir -m 700 "$SCRATCH/xdg-run" "$SCRATCH/xdg-config" "$SCRATCH/xdg-data"
-    export XDG_RUNTIME_DIR=$SCRATCH/xdg-run XDG_CONFIG_HOME=$SCRATCH/xdg-config XDG_DATA_HOME=$SCRATCH/xdg-data
 
-    print_header
+    print_header "container start-up"
     extract_rootfs
-    cat >"$SCRATCH/stop-keeper.sh" <<EOF
-for f in "$XDG_RUNTIME_DIR"/burrow/userns-*.pid; do
-    [ -r "\$f" ] || continue
-    read -r pid start <"\$f"
-    kill "\$pid" 2>/dev/null && while kill -0 "\$pid" 2>/dev/null; do sleep 0.001; done
-    rm -f "\$f"
-done
-EOF
 
     local tool names=() cmds=()
     for tool in "${TOOLS[@]}"; do
