@@ -107,6 +107,7 @@ unprivileged user. Set BENCH_USER=<user> (e.g. BENCH_USER=burrow-sub) or pass --
 ME=$(id -un)
 SCRATCH=""
 PODMAN=()              # podman argv prefix with the private store, once set up
+NOTES=()               # lines printed with the results
 
 # Absolute path of a program, also looking in sbin dirs a user's PATH may lack.
 find_tool() {
@@ -167,6 +168,29 @@ EOF
 
 # Pid of podman's pause process for this run (it holds podman's user
 # namespace), empty if there is none of ours.
+# Rootless podman with a private store, run root and runtime dir, so the
+# benchmark neither reads nor changes the user's own podman state
+# (cgroupfs and file events: no systemd user session here), the image
+# loaded. Native overlay in the user namespace, as burrow mounts its
+# containers: without a storage.conf podman 4.3 picks vfs here, which
+# copies the image for every container and would flatter burrow. Sets
+# PODMAN; on failure sets REASON and returns 1. A note goes to NOTES.
+setup_private_podman() {
+    local podman=$1 err
+    PODMAN=("$podman" --root "$SCRATCH/podman-root" --runroot "$SCRATCH/podman-run"
+        --cgroup-manager=cgroupfs --events-backend=file)
+    if err=$("${PODMAN[@]}" --storage-driver overlay load -q -i "$IMAGE" 2>&1 >/dev/null); then
+        PODMAN+=(--storage-driver overlay)
+        return 0
+    fi
+    "${PODMAN[@]}" unshare rm -rf "$SCRATCH/podman-root" "$SCRATCH/podman-run" >/dev/null 2>&1 || true
+    NOTES+=("podman cannot use native overlay here ($(grep -v level=warning <<<"$err" | tail -n1)): its default driver instead")
+    if ! err=$("${PODMAN[@]}" load -q -i "$IMAGE" 2>&1 >/dev/null); then
+        REASON="podman load failed: $(grep -v level=warning <<<"$err" | tail -n1)"
+        return 1
+    fi
+}
+
 podman_pause_pid() {
     local pidfile=$XDG_RUNTIME_DIR/libpod/tmp/pause.pid pid
     if [[ -r $pidfile ]] && pid=$(<"$pidfile") && [[ $pid =~ ^[0-9]+$ ]] &&

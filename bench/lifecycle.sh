@@ -71,7 +71,6 @@ source "$REPO/bench/lib.sh"
 declare -A SKIP=()     # tool -> reason it is not measured
 declare -A CYCLE=()    # tool -> the cycle as typed, for the output
 INIT=1                 # 0: neither tool can use --init; stop -t 0 instead
-NOTES=()
 
 cleanup_tools() {
     local ids
@@ -153,23 +152,8 @@ setup_podman() {
         SKIP[podman]="no subordinate ids (rootless podman maps a full range through newuidmap)"
         return
     fi
-    PODMAN=("$podman" --root "$SCRATCH/podman-root" --runroot "$SCRATCH/podman-run"
-        --cgroup-manager=cgroupfs --events-backend=file)
-    # Native overlay in the user namespace, as burrow mounts its containers.
-    # Without a storage.conf, podman 4.3 picks vfs here (fuse-overlayfs when
-    # installed), which copies the image for every container and made
-    # podman's cycle about 1.4x slower on the machine this was written on:
-    # that would flatter burrow.
-    local err
-    if err=$("${PODMAN[@]}" --storage-driver overlay load -q -i "$IMAGE" 2>&1 >/dev/null); then
-        PODMAN+=(--storage-driver overlay)
-        write_podman_cycle
-        return 0
-    fi
-    "${PODMAN[@]}" unshare rm -rf "$SCRATCH/podman-root" "$SCRATCH/podman-run" >/dev/null 2>&1 || true
-    NOTES+=("podman cannot use native overlay here ($(grep -v level=warning <<<"$err" | tail -n1)): its default driver instead")
-    if ! err=$("${PODMAN[@]}" load -q -i "$IMAGE" 2>&1 >/dev/null); then
-        SKIP[podman]="podman load failed: $(grep -v level=warning <<<"$err" | tail -n1)"
+    if ! setup_private_podman "$podman"; then
+        SKIP[podman]=$REASON
         return
     fi
     write_podman_cycle

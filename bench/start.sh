@@ -151,14 +151,8 @@ setup_podman() {
         SKIP[podman]="no subordinate ids"
         return
     fi
-    # Private store, run root and runtime dir so the benchmark neither reads nor
-    # changes the user's own podman state. cgroupfs + file events: no systemd
-    # user session here.
-    PODMAN=("$podman" --root "$SCRATCH/podman-root" --runroot "$SCRATCH/podman-run"
-        --cgroup-manager=cgroupfs --events-backend=file)
-    local err
-    if ! err=$("${PODMAN[@]}" load -q -i "$IMAGE" 2>&1 >/dev/null); then
-        SKIP[podman]="podman load failed: $(grep -v level=warning <<<"$err" | tail -n1)"
+    if ! setup_private_podman "$podman"; then
+        SKIP[podman]=$REASON
         return
     fi
     CMD[podman]=$(cmdline "${PODMAN[@]}" run --rm --pull=never --network none localhost/busybox:latest true)
@@ -259,6 +253,7 @@ main_user() {
     echo
 
     print_table "$json"
+    for note in ${NOTES[@]+"${NOTES[@]}"}; do echo "note: $note"; done
 
     local rss how
     if [[ -n ${SKIP[burrow]:-} ]]; then
