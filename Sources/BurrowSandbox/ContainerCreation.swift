@@ -193,7 +193,7 @@ public struct ContainerCreation {
         var record = ContainerRecord(id: id, name: name, imageID: config.imageID, imageName: config.image, layers: config.layers,
                                      command: config.arguments, created: Timestamp.nowPrecise(), driver: config.driver, autoRemove: config.autoRemove)
         record.layerView = config.layerView
-        record.mounts = config.mounts.map { ContainerRecord.Mount(type: $0.type, source: $0.source, target: $0.target, readOnly: $0.readOnly, volume: $0.volume) }
+        record.mounts = config.mounts
         state(&record)
         let lock = try store.lock(.shared)
         defer { _ = lock }

@@ -50,56 +50,9 @@ public struct ContainerConfig: JSONRecord, Sendable, Equatable {
     public var ulimits: [String] = []
     /// -v, --mount and --tmpfs as they were resolved at creation (volumes
     /// made and filled then), in the order given.
-    public var mounts: [Mount] = []
+    public var mounts: [ContainerMount] = []
     /// --read-only.
     public var readOnlyRoot = false
-
-    /// A resolved mount, with all its launch needs.
-    public struct Mount: Sendable, Equatable {
-        public var type: String
-        /// The host path bound (a volume's _data); nil for a tmpfs.
-        public var source: String?
-        public var target: String
-        public var readOnly: Bool
-        public var volume: String?
-        /// The source is a file: a missing target is made a file.
-        public var isFile: Bool
-        public var nonRecursive: Bool
-        /// A tmpfs's mount(2) flags and its own options.
-        public var flags: UInt64
-        public var data: [String]
-
-        public init(type: String, source: String?, target: String, readOnly: Bool, volume: String?, isFile: Bool,
-                    nonRecursive: Bool, flags: UInt64, data: [String]) {
-            self.type = type
-            self.source = source
-            self.target = target
-            self.readOnly = readOnly
-            self.volume = volume
-            self.isFile = isFile
-            self.nonRecursive = nonRecursive
-            self.flags = flags
-            self.data = data
-        }
-
-        init(json: JSONValue) throws(RecordError) {
-            type = try json.required("type")
-            source = json["source"]?.string
-            target = try json.required("target")
-            readOnly = json["readOnly"]?.bool ?? false
-            volume = json["volume"]?.string
-            isFile = json["isFile"]?.bool ?? false
-            nonRecursive = json["nonRecursive"]?.bool ?? false
-            flags = UInt64(json["flags"]?.int64 ?? 0)
-            data = json["data"]?.strings ?? []
-        }
-
-        var json: JSONValue {
-            .object([("type", .string(type)), ("source", .optional(source)), ("target", .string(target)), ("readOnly", .bool(readOnly)),
-                     ("volume", .optional(volume)), ("isFile", .bool(isFile)), ("nonRecursive", .bool(nonRecursive)),
-                     ("flags", .number(flags)), ("data", .array(data.map { .string($0) }))])
-        }
-    }
 
     public init(image: String, imageID: Digest, layers: [Digest], driver: String, entrypoint: [String], cmd: [String],
                 arguments: [String], environment: [String], workingDirectory: String, user: String, uid: UInt32, gid: UInt32,
@@ -158,7 +111,7 @@ public struct ContainerConfig: JSONRecord, Sendable, Equatable {
         stopTimeout = json["stopTimeout"]?.int64.map { Int($0) }
         for (flag, value) in json["limits"]?.members ?? [] { if let text = value.string { limitFlags[flag] = text } }
         ulimits = json["ulimits"]?.strings ?? []
-        for item in json["mounts"]?.array ?? [] { mounts.append(try Mount(json: item)) }
+        for item in json["mounts"]?.array ?? [] { mounts.append(try ContainerMount(json: item)) }
         readOnlyRoot = json["readOnlyRoot"]?.bool ?? false
     }
 

@@ -100,40 +100,8 @@ public struct ContainerRecord: JSONRecord, Sendable {
     /// What is mounted into it (`-v`, `--mount`, `--tmpfs`), in the order
     /// given; `volume rm` reads the volume names here. Empty in records
     /// written before containers had mounts.
-    public var mounts: [Mount] = []
+    public var mounts: [ContainerMount] = []
 
-    /// One mount of a container, as `inspect` and `volume rm` read it.
-    public struct Mount: Sendable, Equatable {
-        /// bind, volume or tmpfs.
-        public var type: String
-        /// The host path bound (a volume's is its _data directory); nil for a tmpfs.
-        public var source: String?
-        public var target: String
-        public var readOnly: Bool
-        /// The volume's name, for a volume.
-        public var volume: String?
-
-        public init(type: String, source: String?, target: String, readOnly: Bool, volume: String?) {
-            self.type = type
-            self.source = source
-            self.target = target
-            self.readOnly = readOnly
-            self.volume = volume
-        }
-
-        init(json: JSONValue) throws(RecordError) {
-            type = try json.required("type")
-            source = json["source"]?.string
-            target = try json.required("target")
-            readOnly = json["readOnly"]?.bool ?? false
-            volume = json["volume"]?.string
-        }
-
-        var json: JSONValue {
-            .object([("type", .string(type)), ("source", .optional(source)), ("target", .string(target)),
-                     ("readOnly", .bool(readOnly)), ("volume", .optional(volume))])
-        }
-    }
 
     public init(id: String, name: String, imageID: Digest, imageName: String, layers: [Digest], command: [String], created: String, driver: String, autoRemove: Bool) {
         self.id = id
@@ -172,8 +140,8 @@ public struct ContainerRecord: JSONRecord, Sendable {
         restartCount = Int(json["restartCount"]?.int64 ?? 0)
         cgroup = json["cgroup"]?.string
         if let items = json["mounts"]?.array {
-            var mounts: [Mount] = []
-            for item in items { mounts.append(try Mount(json: item)) }
+            var mounts: [ContainerMount] = []
+            for item in items { mounts.append(try ContainerMount(json: item)) }
             self.mounts = mounts
         }
     }

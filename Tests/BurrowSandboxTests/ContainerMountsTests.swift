@@ -25,7 +25,7 @@ struct ContainerMountsTests {
         #expect(resolved.map(\.hostPath) == [scratch + "/host", scratch + "/host/file", scratch + "/made/by/v"])
         #expect(resolved.map(\.isFile) == [false, true, false])
         #expect(FileSystem.isDirectory(scratch + "/made/by/v"), "-v makes a missing host directory, as Docker")
-        #expect(resolved[1].record == ContainerRecord.Mount(type: "bind", source: scratch + "/host/file", target: "/etc/app.conf", readOnly: true, volume: nil))
+        #expect(resolved[1].configuration == ContainerMount(type: "bind", source: scratch + "/host/file", target: "/etc/app.conf", readOnly: true, volume: nil, isFile: true))
 
         #expect {
             try ContainerMounts.resolve(specs: try specs(mounts: ["type=bind,src=./absent,dst=/x"]), store: store, identity: Identity.current(), imageLayers: [])
@@ -45,7 +45,7 @@ struct ContainerMountsTests {
         #expect(resolved[4].hostPath == nil && resolved[4].volumeName == nil)
         let anonymous = try #require(resolved[2].volumeName)
         #expect(try store.volume(anonymous)?.isAnonymous == true && store.volume("labelled")?.labels == ["k": "v"])
-        #expect(resolved[2].record == ContainerRecord.Mount(type: "volume", source: store.layout.volumeData(anonymous), target: "/anon", readOnly: false, volume: anonymous))
+        #expect(resolved[2].configuration == ContainerMount(type: "volume", source: store.layout.volumeData(anonymous), target: "/anon", readOnly: false, volume: anonymous))
 
         ContainerMounts.discard(resolved, store: store, identity: Identity.current())
         #expect(try store.volumes().map(\.name) == ["old"], "what resolve made goes, what was there stays")

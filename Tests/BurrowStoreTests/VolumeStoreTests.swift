@@ -8,7 +8,7 @@ import Testing
 struct VolumeStoreTests {
     let root = Fixtures.temporaryDirectory("burrow-volumes")
 
-    func container(_ id: Character, name: String, mounts: [ContainerRecord.Mount]) -> ContainerRecord {
+    func container(_ id: Character, name: String, mounts: [ContainerMount]) -> ContainerRecord {
         var record = ContainerRecord(id: String(repeating: String(id), count: 64), name: name, imageID: Digest("sha256:" + String(repeating: "1", count: 64))!,
                                      imageName: "x", layers: [], command: ["true"], created: Timestamp.now(), driver: "overlay", autoRemove: false)
         record.mounts = mounts
@@ -42,7 +42,7 @@ struct VolumeStoreTests {
         let record = VolumeRecord(name: "v1", created: "2024-01-01T00:00:00Z", labels: ["k": "v"], mountpoint: "/s/volumes/v1/_data")
         #expect(try VolumeRecord(json: try JSONValue(parsing: Array(record.json.serialized.utf8))) == record)
 
-        let mount = ContainerRecord.Mount(type: "volume", source: "/s/volumes/v1/_data", target: "/data", readOnly: true, volume: "v1")
+        let mount = ContainerMount(type: "volume", source: "/s/volumes/v1/_data", target: "/data", readOnly: true, volume: "v1")
         let withMounts = container("a", name: "web", mounts: [mount, .init(type: "tmpfs", source: nil, target: "/tmp", readOnly: false, volume: nil)])
         let read = try ContainerRecord(json: try JSONValue(parsing: Array(withMounts.json.serialized.utf8)))
         #expect(read.mounts == withMounts.mounts)

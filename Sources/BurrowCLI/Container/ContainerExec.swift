@@ -22,12 +22,7 @@ enum ContainerExec: Command {
         }
         var options = ContainerExecution.Options(command: Array(arguments.positionals.dropFirst()))
         options.environment = arguments.values("env")
-        for path in arguments.values("env-file") {
-            guard let text = try? FileSystem.readText(path) else {
-                throw BurrowError.notFound("cannot read the env file \(path): give a readable file of KEY=VALUE lines")
-            }
-            options.environmentFiles.append((path, text))
-        }
+        options.environmentFiles = try ContainerOptions.environmentFiles(arguments)
         options.user = arguments.value("user")
         options.workingDirectory = arguments.value("workdir")
         options.interactive = arguments.flag("interactive")

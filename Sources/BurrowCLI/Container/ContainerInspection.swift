@@ -22,6 +22,22 @@ struct ContainerInspection: Encodable {
     enum NetworkKeys: String, CodingKey { case Ports }
     struct Empty: Encodable {}
 
+    /// A mount as Docker lists it.
+    struct Mount: Encodable {
+        let mount: ContainerMount
+        enum Keys: String, CodingKey { case `Type`, Name, Source, Destination, Mode, RW, Propagation }
+        func encode(to encoder: Encoder) throws {
+            var c = encoder.container(keyedBy: Keys.self)
+            try c.encode(mount.type, forKey: .Type)
+            if let name = mount.volume { try c.encode(name, forKey: .Name) }
+            try c.encode(mount.source ?? "", forKey: .Source)
+            try c.encode(mount.target, forKey: .Destination)
+            try c.encode(mount.readOnly ? "ro" : "", forKey: .Mode)
+            try c.encode(!mount.readOnly, forKey: .RW)
+            try c.encode(mount.type == "bind" ? "rprivate" : "", forKey: .Propagation)
+        }
+    }
+
     func encode(to encoder: Encoder) throws {
         var c = encoder.container(keyedBy: Keys.self)
         try c.encode(record.id, forKey: .Id)
@@ -51,7 +67,7 @@ struct ContainerInspection: Encodable {
         try h.encode(config?.network ?? "none", forKey: .NetworkMode)
         try h.encode(config?.userNamespace ?? "", forKey: .UsernsMode)
         try h.encode(config?.initProcess ?? false, forKey: .Init)
-        try h.encode(false, forKey: .ReadonlyRootfs)
+        try h.encode(config?.readOnlyRoot ?? false, forKey: .ReadonlyRootfs)
         if let config {
             var k = c.nestedContainer(keyedBy: ConfigKeys.self, forKey: .Config)
             try k.encode(config.hostname, forKey: .Hostname)
@@ -71,7 +87,7 @@ struct ContainerInspection: Encodable {
             try k.encode(config.stopSignal ?? "SIGTERM", forKey: .StopSignal)
             try k.encode(config.stopTimeout ?? 10, forKey: .StopTimeout)
         }
-        try c.encode([String](), forKey: .Mounts)
+        try c.encode(record.mounts.map(Mount.init), forKey: .Mounts)
         var n = c.nestedContainer(keyedBy: NetworkKeys.self, forKey: .NetworkSettings)
         try n.encode(Empty(), forKey: .Ports)
     }

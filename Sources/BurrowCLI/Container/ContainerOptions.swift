@@ -38,12 +38,7 @@ enum ContainerOptions {
         options.command = Array(arguments.positionals.dropFirst())
         options.entrypoint = arguments.value("entrypoint")
         options.environment = arguments.values("env")
-        for path in arguments.values("env-file") {
-            guard let text = try? FileSystem.readText(path) else {
-                throw BurrowError.notFound("cannot read the env file \(path): give a readable file of KEY=VALUE lines")
-            }
-            options.environmentFiles.append((path, text))
-        }
+        options.environmentFiles = try environmentFiles(arguments)
         options.workingDirectory = arguments.value("workdir")
         options.user = arguments.value("user")
         if let hostname = arguments.value("hostname") {
@@ -86,6 +81,16 @@ enum ContainerOptions {
         case let other?: throw BurrowError.invalidArgument("--network \(other) is not available: use none or host")
         }
         return options
+    }
+
+    /// Each --env-file's path and text.
+    static func environmentFiles(_ arguments: ParsedArguments) throws -> [(path: String, text: String)] {
+        try arguments.values("env-file").map { path in
+            guard let text = try? FileSystem.readText(path) else {
+                throw BurrowError.notFound("cannot read the env file \(path): give a readable file of KEY=VALUE lines")
+            }
+            return (path, text)
+        }
     }
 
     /// --detach-keys, or Docker's default ctrl-p,ctrl-q.

@@ -54,6 +54,16 @@ extension String {
 
 /// JSON for output: keys sorted (the same bytes every time), no escaped slashes.
 enum JSONOutput {
+    /// `inspect`'s output: each object's filled template on its own line, or
+    /// the array of the objects found (none printed when every one failed).
+    static func printInspected(_ documents: [JSONValue], filled: [String], templated: Bool, failed: Bool, context: Context) {
+        if templated {
+            for text in filled { context.out(text) }
+        } else if !documents.isEmpty || !failed {
+            context.out(JSONValue.array(documents).pretty())
+        }
+    }
+
     static func encode<T: Encodable>(_ value: T, pretty: Bool) throws -> String {
         let encoder = JSONEncoder()
         encoder.outputFormatting = pretty ? [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes] : [.sortedKeys, .withoutEscapingSlashes]

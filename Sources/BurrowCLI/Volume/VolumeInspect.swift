@@ -33,11 +33,7 @@ enum VolumeInspect: Command {
                 failed = true
             }
         }
-        if template != nil {
-            for text in filled { context.out(text) }
-        } else if !documents.isEmpty || !failed {
-            context.out(JSONValue.array(documents).pretty())
-        }
+        JSONOutput.printInspected(documents, filled: filled, templated: template != nil, failed: failed, context: context)
         return failed ? 125 : 0
     }
 }

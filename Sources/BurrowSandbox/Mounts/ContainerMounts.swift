@@ -21,7 +21,7 @@ public enum ContainerMounts {
     ///   runs as root of the user namespace (`__storage copy-up`).
     ///
     /// Call with the store locked shared (`store.lock(.shared)`) and keep the
-    /// lock until the container's record, with `ResolvedMount.record` for
+    /// lock until the container's record, with `ResolvedMount.configuration` for
     /// each mount, is written: `volume rm` takes it exclusively, so a volume
     /// cannot go between its check and the record. On a later failure,
     /// `discard` removes the volumes this call made.

@@ -24,23 +24,18 @@ public struct ResolvedMount: Sendable, Equatable {
         self.volumeName = volumeName
         self.createdVolume = createdVolume
     }
-
-    /// As the container's record keeps it.
-    public var record: ContainerRecord.Mount {
-        ContainerRecord.Mount(type: spec.kind.rawValue, source: hostPath, target: spec.target, readOnly: spec.readOnly, volume: volumeName)
-    }
 }
 
 extension ResolvedMount {
-    /// As the container's configuration keeps it, for every start.
-    public var configuration: ContainerConfig.Mount {
-        ContainerConfig.Mount(type: spec.kind.rawValue, source: hostPath, target: spec.target, readOnly: spec.readOnly, volume: volumeName,
+    /// As the container's configuration and record keep it.
+    public var configuration: ContainerMount {
+        ContainerMount(type: spec.kind.rawValue, source: hostPath, target: spec.target, readOnly: spec.readOnly, volume: volumeName,
                               isFile: isFile, nonRecursive: spec.options.nonRecursive, flags: spec.options.tmpfsFlags.rawValue,
                               data: spec.options.tmpfsData)
     }
 
     /// Back from the configuration: what the launch steps need.
-    public init(_ mount: ContainerConfig.Mount) {
+    public init(_ mount: ContainerMount) {
         var options = MountSpec.Options()
         options.nonRecursive = mount.nonRecursive
         options.tmpfsFlags = MountFlags(rawValue: mount.flags)
