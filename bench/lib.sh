@@ -176,7 +176,15 @@ EOF
 # copies the image for every container and would flatter burrow. Sets
 # PODMAN; on failure sets REASON and returns 1. A note goes to NOTES.
 setup_private_podman() {
-    local podman=$1 err
+    local podman err
+    podman=$(find_tool podman)
+    [[ -n $podman ]] || { REASON="podman not installed"; return 1; }
+    # Rootless podman maps a full range through newuidmap; it does not run
+    # with a single id.
+    if [[ -z $(subid_range /etc/subuid) || -z $(subid_range /etc/subgid) ]]; then
+        REASON="no subordinate ids (rootless podman maps a full range through newuidmap)"
+        return 1
+    fi
     PODMAN=("$podman" --root "$SCRATCH/podman-root" --runroot "$SCRATCH/podman-run"
         --cgroup-manager=cgroupfs --events-backend=file)
     if err=$("${PODMAN[@]}" --storage-driver overlay load -q -i "$IMAGE" 2>&1 >/dev/null); then
