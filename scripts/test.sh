@@ -10,10 +10,14 @@ cd "$REPO"
 require_swift
 install_packages $BUILD_PACKAGES $RUN_PACKAGES $TEST_PACKAGES
 
+# BURROW_TEST_TAG gives a second checkout users and stores of its own, so
+# two test runs on one machine do not see each other's containers.
+TAG=${BURROW_TEST_TAG:-}
+SUB=burrow-sub$TAG NOSUB=burrow-nosub$TAG SMALL=burrow-small$TAG
 say "creating the test users"
-ensure_user burrow-sub 65536
-ensure_user burrow-nosub 0
-ensure_user burrow-small 1000
+ensure_user "$SUB" 65536
+ensure_user "$NOSUB" 0
+ensure_user "$SMALL" 1000
 open_devices
 
 FIXTURES=${BURROW_FIXTURES:-$REPO/../shared/images}
@@ -33,12 +37,15 @@ say "building the tests"
 swift build --build-tests
 
 say "running the tests"
-cleanup() { as_root rm -rf /tmp/burrow-it-* /tmp/burrow-it-archive-* 2>/dev/null || true; }
+cleanup() {
+    as_root rm -rf "/tmp/burrow-it-$SUB-"* "/tmp/burrow-it-$NOSUB-"* "/tmp/burrow-it-cp-$SUB-"* "/tmp/burrow-it-cp-$NOSUB-"* 2>/dev/null || true
+    [ -n "$TAG" ] || as_root rm -rf /tmp/burrow-it-archive-* 2>/dev/null || true
+}
 trap cleanup EXIT
 cleanup
 as_root env PATH="$PATH" \
-    BURROW_TEST_USERS="burrow-sub:subordinate,burrow-nosub:single" \
-    BURROW_TEST_SMALL_RANGE_USER=burrow-small \
+    BURROW_TEST_USERS="$SUB:subordinate,$NOSUB:single" \
+    BURROW_TEST_SMALL_RANGE_USER="$SMALL" \
     BURROW_FIXTURES="$FIXTURES" \
     BURROW_BINARY="$REPO/.build/release/burrow" \
     swift test --skip-build "$@"
