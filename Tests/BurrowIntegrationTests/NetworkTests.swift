@@ -211,6 +211,8 @@ extension Integration {
     func busyAndPrivilegedPortsFailBeforeTheContainerStarts(user: TestUser) throws {
         let runner = try Runner.shared(user)
         let before = try runner.burrow("ps", "-a", "-q").lines
+        func helpers() throws -> Set<String> { Set(try runner.sh("pgrep -u \(user.uid) -x burrow-net || true").lines) }
+        let helpersBefore = try helpers()
         let port = NetworkTests.freePort()
         let held = try #require(HostSocket.listen(port), "could not hold port \(port)")
         defer { close(held) }
@@ -241,7 +243,7 @@ extension Integration {
         #expect(hostPorts.code == 125 && hostPorts.err.contains("--network host"), "\(hostPorts)")
 
         #expect(try runner.burrow("ps", "-a", "-q").lines == before, "a failed start left a container")
-        #expect(try LifecycleTests.eventually { try runner.sh("pgrep -u \(user.uid) -f '[b]urrow-net' || true").out.isEmpty }, "a network helper was left running")
+        #expect(try LifecycleTests.eventually { try helpers().subtracting(helpersBefore).isEmpty }, "a network helper was left running")
     }
 
     /// Outbound TCP and UDP reach the host's loopback through the gateway
