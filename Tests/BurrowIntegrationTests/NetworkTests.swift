@@ -96,9 +96,11 @@ extension Integration {
         let runner = try Runner.shared(user)
         let name = LifecycleTests.name("ports")
         let v4 = NetworkTests.freePort(), v6 = NetworkTests.freePort(), range = NetworkTests.freePort(count: 2)
+        let anyV4 = NetworkTests.freePort(), anyV6 = NetworkTests.freePort()
         let pages: [UInt16: String] = [80: "port 80", 81: "port 81", 82: "port 82", 83: "port 83", 84: "port 84"]
         let started = try runner.burrow("run", "-d", "--name", name, "-p", "127.0.0.1:\(v4):80", "-p", "[::1]:\(v6):81", "-p", "82",
-                                        "-p", "\(range)-\(range + 1):83-84", "busybox", "sh", "-c", NetworkTests.httpd(pages))
+                                        "-p", "\(range)-\(range + 1):83-84",
+                                        "-p", "0.0.0.0:\(anyV4):80", "-p", "[::]:\(anyV6):81", "busybox", "sh", "-c", NetworkTests.httpd(pages))
         #expect(started.code == 0, "\(started)")
         defer { _ = try? runner.burrow("rm", "-f", name) }
 
@@ -109,8 +111,14 @@ extension Integration {
         #expect(try NetworkTests.fetch(runner, "http://127.0.0.1:\(range)/").out == "port 83\n")
         #expect(try NetworkTests.fetch(runner, "http://[::1]:\(range + 1)/").out == "port 84\n")
 
-        #expect(try runner.burrow("port", name, "80").out == "127.0.0.1:\(v4)\n")
-        #expect(try runner.burrow("port", name, "81/tcp").out == "[::1]:\(v6)\n")
+        // BC-23: 0.0.0.0 is IPv4 only, [::] IPv6 only.
+        #expect(try NetworkTests.fetch(runner, "http://127.0.0.1:\(anyV4)/").out == "port 80\n")
+        #expect(try NetworkTests.fetch(runner, "http://[::1]:\(anyV4)/", retry: false).code != 0, "0.0.0.0 is IPv4 only")
+        #expect(try NetworkTests.fetch(runner, "http://[::1]:\(anyV6)/").out == "port 81\n")
+        #expect(try NetworkTests.fetch(runner, "http://127.0.0.1:\(anyV6)/", retry: false).code != 0, "[::] is IPv6 only")
+
+        #expect(try runner.burrow("port", name, "80").out == "127.0.0.1:\(v4)\n0.0.0.0:\(anyV4)\n")
+        #expect(try runner.burrow("port", name, "81/tcp").out == "[::1]:\(v6)\n[::]:\(anyV6)\n")
         let ephemeral = try runner.burrow("port", name, "82")
         let endpoints = ephemeral.lines
         #expect(endpoints.count == 2 && endpoints[0].hasPrefix("0.0.0.0:") && endpoints[1].hasPrefix("[::]:"), "\(ephemeral)")
@@ -236,6 +244,7 @@ extension Integration {
         let privileged = try runner.burrow("run", "--rm", "-p", "\(first - 1):80", "busybox", "true")
         #expect(privileged.code == 125 && privileged.err.contains("net.ipv4.ip_unprivileged_port_start") && privileged.err.contains("\(first - 1)"), "\(privileged)")
         #expect(privileged.err.split(separator: "\n").count == 1, "\(privileged)")
+        #expect(privileged.err.contains("sysctl -w net.ipv4.ip_unprivileged_port_start=\(first - 1)"), "suggests the lowest value that works: \(privileged)")
 
         let typo = try runner.burrow("run", "--rm", "-p", "4000:80/sctp", "busybox", "true")
         #expect(typo.code == 125 && typo.err.contains("invalid port mapping 4000:80/sctp"), "\(typo)")
@@ -244,6 +253,24 @@ extension Integration {
 
         #expect(try runner.burrow("ps", "-a", "-q").lines == before, "a failed start left a container")
         #expect(try LifecycleTests.eventually { try helpers().subtracting(helpersBefore).isEmpty }, "a network helper was left running")
+    }
+
+    /// BC-21: once the sysctl allows the port, it is served. The sysctl
+    /// belongs to a network namespace: the test makes one of its own, with
+    /// only loopback, so the host's setting is never touched.
+    @Test(arguments: TestUser.all)
+    func aLowPortWorksOnceTheSysctlAllowsIt(user: TestUser) throws {
+        let runner = try Runner.shared(user)
+        let name = LifecycleTests.name("lowport")
+        let asUser = "setpriv --reuid=\(user.uid) --regid=\(user.gid) --init-groups --inh-caps=-all -- env -i " + runner.environment([:]).joined(separator: " ")
+        let script = """
+        ip link set lo up && sysctl -qw net.ipv4.ip_unprivileged_port_start=80 &&
+        \(asUser) \(Runner.binary) run -d --name \(name) -p 127.0.0.1:80:80 busybox sh -c "mkdir /www && echo low port > /www/index.html && exec httpd -f -p 80 -h /www" >/dev/null &&
+        \(asUser) /usr/bin/curl -sS -g --max-time 5 --retry 30 --retry-delay 1 --retry-all-errors http://127.0.0.1:80/;
+        \(asUser) \(Runner.binary) rm -f \(name) >/dev/null
+        """
+        let result = try runner.run("/usr/bin/unshare", ["--net", "/bin/sh", "-c", script], asRoot: true)
+        #expect(result.code == 0 && result.out == "low port\n", "\(result)")
     }
 
     /// Outbound TCP and UDP reach the host's loopback through the gateway
