@@ -1,0 +1,353 @@
+import BurrowTestSupport
+import Foundation
+import Glibc
+import Testing
+
+/// A distribution registry (Debian's docker-registry) the test starts on
+/// 127.0.0.1 with a configuration it writes: optional htpasswd and TLS with
+/// a certificate made here. Stopped with SIGKILL: the harness's threads
+/// block signals their children inherit.
+final class LoopbackRegistry {
+    let directory: String
+    let port: UInt16
+    let tls: Bool
+    let credentials: (String, String)?
+    private let process: Process
+
+    static let program = "/usr/bin/docker-registry"
+    static var available: Bool { FileManager.default.isExecutableFile(atPath: program) }
+
+    init(tls: Bool = false, credentials: (String, String)? = nil) throws {
+        directory = Fixtures.temporaryDirectory("burrow-registry")
+        chmod(directory, 0o755)
+        self.tls = tls
+        self.credentials = credentials
+        port = LoopbackRegistry.freePort()
+        var config = """
+        version: 0.1
+        log:
+          level: warn
+        storage:
+          filesystem:
+            rootdirectory: \(directory)/data
+          delete:
+            enabled: true
+        http:
+          addr: 127.0.0.1:\(port)
+          secret: burrow-test
+
+        """
+        if tls {
+            let made = try LoopbackRegistry.shell("""
+                cd '\(directory)' && openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj /CN=127.0.0.1 \
+                  -addext subjectAltName=IP:127.0.0.1,DNS:localhost -keyout key.pem -out cert.pem 2>&1 && chmod 644 cert.pem
+                """)
+            precondition(made.code == 0, "openssl failed: \(made.out)")
+            config += "  tls:\n    certificate: \(directory)/cert.pem\n    key: \(directory)/key.pem\n"
+        }
+        if let (user, password) = credentials {
+            let made = try LoopbackRegistry.shell("htpasswd -Bbn '\(user)' '\(password)' > '\(directory)/htpasswd'")
+            precondition(made.code == 0, "htpasswd failed: \(made.out)")
+            config += "auth:\n  htpasswd:\n    realm: burrow-test\n    path: \(directory)/htpasswd\n"
+        }
+        try config.write(toFile: "\(directory)/config.yml", atomically: true, encoding: .utf8)
+        process = Process()
+        process.executableURL = URL(fileURLWithPath: LoopbackRegistry.program)
+        process.arguments = ["serve", "\(directory)/config.yml"]
+        FileManager.default.createFile(atPath: "\(directory)/registry.log", contents: nil)
+        let log = FileHandle(forWritingAtPath: "\(directory)/registry.log")
+        process.standardOutput = log
+        process.standardError = log
+        process.standardInput = FileHandle.nullDevice
+        try process.run()
+        for _ in 0..<100 {
+            if !HostSocket.isFree(port) { return }
+            usleep(50_000)
+        }
+        stop()
+        Issue.record("docker-registry did not listen on \(port): \((try? String(contentsOfFile: "\(directory)/registry.log", encoding: .utf8)) ?? "")")
+    }
+
+    deinit { stop() }
+
+    func stop() {
+        if process.isRunning {
+            kill(process.processIdentifier, SIGKILL)
+            process.waitUntilExit()
+        }
+    }
+
+    func remove() {
+        stop()
+        try? FileManager.default.removeItem(atPath: directory)
+    }
+
+    /// The name burrow pulls: 127.0.0.1:PORT/REPOSITORY:TAG.
+    func name(_ repository: String, _ tag: String = "latest") -> String { "127.0.0.1:\(port)/\(repository):\(tag)" }
+    var base: String { "\(tls ? "https" : "http")://127.0.0.1:\(port)" }
+
+    /// Pushes an oci-archive with a little Python client (burrow push does
+    /// not exist yet); prints the top manifest's digest.
+    @discardableResult
+    func push(_ archive: String, as repository: String, tag: String = "latest") throws -> String {
+        let script = "\(directory)/push.py"
+        if !FileManager.default.fileExists(atPath: script) { try LoopbackRegistry.pushScript.write(toFile: script, atomically: true, encoding: .utf8) }
+        let auth = credentials.map { "\($0.0):\($0.1)" } ?? ""
+        let ca = tls ? " '\(directory)/cert.pem'" : ""
+        let pushed = try LoopbackRegistry.shell("python3 '\(script)' '\(base)' '\(repository)' '\(tag)' '\(archive)' '\(auth)'\(ca)")
+        precondition(pushed.code == 0, "pushing \(archive) failed: \(pushed.out)")
+        return pushed.out.trimmingCharacters(in: .whitespacesAndNewlines)
+    }
+
+    /// Puts a JSON document as a manifest (an index made by the test).
+    func putManifest(_ json: String, mediaType: String, repository: String, reference: String) throws -> String {
+        let file = "\(directory)/manifest-\(UUID().uuidString.prefix(6)).json"
+        try json.write(toFile: file, atomically: true, encoding: .utf8)
+        let put = try LoopbackRegistry.shell("curl -sS -f -X PUT -H 'Content-Type: \(mediaType)' --data-binary @'\(file)' '\(base)/v2/\(repository)/manifests/\(reference)' -D - -o /dev/null | tr -d '\\r' | sed -n 's/^Docker-Content-Digest: //Ip'")
+        precondition(put.code == 0, "PUT manifest failed: \(put.out)")
+        return put.out.trimmingCharacters(in: .whitespacesAndNewlines)
+    }
+
+    /// The file the registry keeps a blob in.
+    func blobFile(_ digest: String) -> String {
+        let hex = digest.replacingOccurrences(of: "sha256:", with: "")
+        return "\(directory)/data/docker/registry/v2/blobs/sha256/\(hex.prefix(2))/\(hex)/data"
+    }
+
+    static func shell(_ script: String) throws -> (code: Int32, out: String) {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/bin/sh")
+        process.arguments = ["-c", script]
+        let out = Pipe()
+        process.standardOutput = out
+        process.standardError = out
+        process.standardInput = FileHandle.nullDevice
+        try process.run()
+        let data = out.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        return (process.terminationStatus, String(decoding: data, as: UTF8.self))
+    }
+
+    static func freePort() -> UInt16 {
+        for _ in 0..<1000 {
+            let port = UInt16.random(in: 20000...60000)
+            if HostSocket.isFree(port) { return port }
+        }
+        fatalError("no free port")
+    }
+
+    static let pushScript = #"""
+    import base64, json, ssl, sys, tarfile, urllib.error, urllib.request
+    # push.py BASE REPOSITORY TAG ARCHIVE [USER:PASSWORD] [CAFILE]
+    base, repo, tag, archive = sys.argv[1:5]
+    auth = sys.argv[5] if len(sys.argv) > 5 and sys.argv[5] else None
+    ctx = ssl.create_default_context(cafile=sys.argv[6]) if len(sys.argv) > 6 else None
+    def req(method, url, data=None, headers={}):
+        r = urllib.request.Request(url if url.startswith("http") else base + url, data=data, method=method, headers=dict(headers))
+        if auth: r.add_header("Authorization", "Basic " + base64.b64encode(auth.encode()).decode())
+        return urllib.request.urlopen(r, context=ctx)
+    t = tarfile.open(archive)
+    blobs = {m.name.split("/")[-1]: m for m in t.getmembers() if m.name.startswith("blobs/sha256/") and m.isfile()}
+    def read(h): return t.extractfile(blobs[h]).read()
+    def push_blob(h):
+        try:
+            req("HEAD", f"/v2/{repo}/blobs/sha256:{h}"); return
+        except urllib.error.HTTPError: pass
+        loc = req("POST", f"/v2/{repo}/blobs/uploads/").headers["Location"]
+        if not loc.startswith("http"): loc = base + loc
+        req("PUT", loc + ("&" if "?" in loc else "?") + f"digest=sha256:{h}", read(h), {"Content-Type": "application/octet-stream"})
+    def push_manifest(desc, ref):
+        h = desc["digest"].split(":")[1]
+        doc = json.loads(read(h))
+        for child in doc.get("manifests", []): push_manifest(child, child["digest"])
+        for b in [doc.get("config")] + doc.get("layers", []):
+            if b: push_blob(b["digest"].split(":")[1])
+        req("PUT", f"/v2/{repo}/manifests/{ref}", read(h), {"Content-Type": desc["mediaType"]})
+    for desc in json.loads(t.extractfile("index.json").read())["manifests"]:
+        push_manifest(desc, tag)
+        print(desc["digest"])
+    """#
+}
+
+extension Integration {
+@Suite(.enabled(if: LoopbackRegistry.available, "docker-registry is not installed (scripts/common.sh TEST_PACKAGES)"))
+struct RegistryTests {
+    static let busyboxManifest = "sha256:a7bf6a0260dafc27340b032614c8084a0529069e84b376f85605fc99603f7492"
+
+    /// A config folder of the user's own (credentials, certs.d) for one test.
+    static func configHome(_ runner: Runner) throws -> String {
+        let path = "\(runner.store)-config"
+        #expect(try runner.sh("mkdir -p '\(path)/burrow'").code == 0)
+        return path
+    }
+
+    static func nothingStored(_ runner: Runner) throws -> Bool {
+        try runner.sh("cd '\(runner.store)' && test -z \"$(find layers images tmp -mindepth 1 -maxdepth 1 2>/dev/null)\"").code == 0
+    }
+
+    @Test(arguments: TestUser.all)
+    func pullTheFixturesBackFromALoopbackRegistry(user: TestUser) throws {
+        let registry = try LoopbackRegistry()
+        defer { registry.remove() }
+        let digest = try registry.push("\(Runner.images)/busybox.oci.tar", as: "library/busybox")
+        #expect(digest == RegistryTests.busyboxManifest)
+        try registry.push("\(Runner.images)/python-slim.oci.tar", as: "team/python", tag: "3.9-slim")
+        let runner = try Runner.fresh(user, tag: "pull")
+
+        let busybox = try runner.burrow("pull", registry.name("library/busybox"))
+        #expect(busybox.code == 0, "\(busybox)")
+        #expect(busybox.lines.first == "latest: Pulling from library/busybox", "\(busybox)")
+        #expect(busybox.lines.contains("Digest: \(RegistryTests.busyboxManifest)"), "\(busybox)")
+        #expect(busybox.lines.contains("Status: Downloaded newer image for \(registry.name("library/busybox"))"), "\(busybox)")
+        #expect(busybox.lines.last == registry.name("library/busybox"), "\(busybox)")
+        let ran = try runner.burrow("run", "--rm", "--network", "none", registry.name("library/busybox"), "echo", "pulled")
+        #expect(ran.code == 0 && ran.out == "pulled\n", "\(ran)")
+
+        let python = try runner.burrow("pull", "-q", registry.name("team/python", "3.9-slim"))
+        #expect(python.code == 0 && python.lines.count == 1 && python.out.hasPrefix("sha256:"), "\(python)")
+        let id = try runner.burrow("images", "-q", "--no-trunc", registry.name("team/python", "3.9-slim"))
+        #expect(id.out == python.out, "\(id) vs \(python)")
+        let version = try runner.burrow("run", "--rm", "--network", "none", registry.name("team/python", "3.9-slim"), "python3", "-c", "print(6*7)")
+        #expect(version.out == "42\n", "\(version)")
+
+        // Everything present: nothing is fetched, and it says so.
+        let again = try runner.burrow("pull", registry.name("library/busybox"))
+        #expect(again.code == 0 && again.lines.contains("Status: Image is up to date for \(registry.name("library/busybox"))"), "\(again)")
+        #expect(!again.out.contains("Pull complete"), "\(again)")
+        // By digest, the same image; no tag is added.
+        let pinned = try runner.burrow("pull", "127.0.0.1:\(registry.port)/library/busybox@\(RegistryTests.busyboxManifest)")
+        #expect(pinned.code == 0, "\(pinned)")
+
+        let missing = try runner.burrow("pull", registry.name("library/busybox", "nope"))
+        #expect(missing.code == 125 && missing.err.contains("manifest for \(registry.name("library/busybox", "nope")) not found"), "\(missing)")
+        let bad = try runner.burrow("pull", "Busybox")
+        #expect(bad.code == 125 && bad.err.contains("must be lowercase"), "\(bad)")
+        let platform = try runner.burrow("pull", "--platform", "linux", registry.name("library/busybox"))
+        #expect(platform.code == 125 && platform.err.contains("invalid platform linux"), "\(platform)")
+    }
+
+    @Test(arguments: TestUser.all)
+    func basicAuthenticationOverTLS(user: TestUser) throws {
+        let registry = try LoopbackRegistry(tls: true, credentials: ("tester", "s3cret"))
+        defer { registry.remove() }
+        try registry.push("\(Runner.images)/busybox.oci.tar", as: "private/busybox")
+        let runner = try Runner.fresh(user, tag: "auth")
+        let config = try RegistryTests.configHome(runner)
+        let env = ["XDG_CONFIG_HOME": config]
+
+        // The certificate is not trusted yet.
+        let untrusted = try runner.burrow(arguments: ["pull", registry.name("private/busybox")], env: env)
+        #expect(untrusted.code == 125 && untrusted.err.contains("certificate"), "\(untrusted)")
+        let certs = "\(config)/burrow/certs.d/127.0.0.1:\(registry.port)"
+        #expect(try runner.sh("mkdir -p '\(certs)' && cp '\(registry.directory)/cert.pem' '\(certs)/ca.crt'").code == 0)
+
+        let anonymous = try runner.burrow(arguments: ["pull", registry.name("private/busybox")], env: env)
+        #expect(anonymous.code == 125 && anonymous.err.contains("burrow login 127.0.0.1:\(registry.port)"), "\(anonymous)")
+        #expect(try RegistryTests.nothingStored(runner))
+
+        // Credentials in podman's file are read.
+        let auth = Data("tester:s3cret".utf8).base64EncodedString()
+        #expect(try runner.sh("mkdir -p '\(config)/containers' && printf '%s' '{\"auths\":{\"127.0.0.1:\(registry.port)\":{\"auth\":\"\(auth)\"}}}' > '\(config)/containers/auth.json'").code == 0)
+        let pulled = try runner.burrow(arguments: ["pull", registry.name("private/busybox")], env: env)
+        #expect(pulled.code == 0, "\(pulled)")
+        let ran = try runner.burrow("run", "--rm", "--network", "none", registry.name("private/busybox"), "true")
+        #expect(ran.code == 0, "\(ran)")
+    }
+
+    @Test(arguments: TestUser.all)
+    func anIndexOfSeveralPlatformsGivesEachItsImage(user: TestUser) throws {
+        let registry = try LoopbackRegistry()
+        defer { registry.remove() }
+        let busybox = try registry.push("\(Runner.images)/busybox.oci.tar", as: "multi/app", tag: "busybox")
+        let python = try registry.push("\(Runner.images)/python-slim.oci.tar", as: "multi/app", tag: "python")
+        func size(_ digest: String) throws -> Int {
+            (try FileManager.default.attributesOfItem(atPath: registry.blobFile(digest))[.size] as? Int) ?? 0
+        }
+        func entry(_ digest: String, _ platform: String) throws -> String {
+            let parts = platform.split(separator: "/")
+            let variant = parts.count > 2 ? ",\"variant\":\"\(parts[2])\"" : ""
+            return "{\"mediaType\":\"application/vnd.oci.image.manifest.v1+json\",\"digest\":\"\(digest)\",\"size\":\(try size(digest)),\"platform\":{\"os\":\"\(parts[0])\",\"architecture\":\"\(parts[1])\"\(variant)}}"
+        }
+        // Listed in an order that a first-match choice would get wrong.
+        let index = "{\"schemaVersion\":2,\"mediaType\":\"application/vnd.oci.image.index.v1+json\",\"manifests\":[" +
+            [try entry(python, "linux/arm/v6"), try entry(busybox, "linux/arm/v7"), try entry(python, "linux/arm64"), try entry(busybox, "linux/amd64")]
+                .joined(separator: ",") + "]}"
+        _ = try registry.putManifest(index, mediaType: "application/vnd.oci.image.index.v1+json", repository: "multi/app", reference: "latest")
+        let runner = try Runner.fresh(user, tag: "multi")
+
+        func pulledID(_ platform: String) throws -> Outcome {
+            try runner.burrow("pull", "-q", "--platform", platform, registry.name("multi/app"))
+        }
+        let busyboxID = try runner.burrow("pull", "-q", registry.name("multi/app", "busybox")).out
+        let pythonID = try runner.burrow("pull", "-q", registry.name("multi/app", "python")).out
+        #expect(busyboxID != pythonID && !busyboxID.isEmpty)
+        #expect(try pulledID("linux/amd64").out == busyboxID)
+        #expect(try pulledID("linux/arm64").out == pythonID)
+        #expect(try pulledID("linux/arm64/v8").out == pythonID)
+        #expect(try pulledID("linux/arm/v7").out == busyboxID)
+        #expect(try pulledID("linux/arm/v6").out == pythonID)
+        #expect(try pulledID("linux/arm/v8").out == busyboxID)
+        let none = try pulledID("linux/s390x")
+        #expect(none.code == 125 && none.err.contains("has no image for linux/s390x: it has linux/arm/v6, linux/arm/v7, linux/arm64, linux/amd64"), "\(none)")
+        let tooOld = try pulledID("linux/arm/v5")
+        #expect(tooOld.code == 125 && tooOld.err.contains("no image for linux/arm/v5"), "\(tooOld)")
+        // This machine's own platform, with no flag.
+        if hostMachine() == "x86_64" {
+            #expect(try runner.burrow("pull", "-q", registry.name("multi/app")).out == busyboxID)
+        }
+    }
+
+    @Test(arguments: TestUser.all)
+    func aDamagedBlobOrManifestIsRefusedAndNothingIsStored(user: TestUser) throws {
+        let registry = try LoopbackRegistry()
+        defer { registry.remove() }
+        try registry.push("\(Runner.images)/busybox.oci.tar", as: "bad/busybox")
+        let runner = try Runner.fresh(user, tag: "damaged")
+        let manifest = try String(contentsOfFile: registry.blobFile(RegistryTests.busyboxManifest), encoding: .utf8)
+        let layer = manifest.components(separatedBy: "\"layers\"")[1].components(separatedBy: "\"digest\":\"")[1].components(separatedBy: "\"")[0]
+        let layerFile = registry.blobFile(layer)
+        let original = try Data(contentsOf: URL(fileURLWithPath: layerFile))
+
+        // Same size, one byte changed: the digest is wrong.
+        var flipped = original
+        flipped[flipped.count / 2] ^= 0xff
+        try flipped.write(to: URL(fileURLWithPath: layerFile))
+        let corrupted = try runner.burrow("pull", registry.name("bad/busybox"))
+        #expect(corrupted.code == 125 && corrupted.err.contains("expected \(layer)") && corrupted.err.contains("nothing was stored"), "\(corrupted)")
+        #expect(try RegistryTests.nothingStored(runner), "\(runner.storeListing)")
+
+        // Shorter than its descriptor says.
+        try original.prefix(original.count - 100).write(to: URL(fileURLWithPath: layerFile))
+        let short = try runner.burrow("pull", registry.name("bad/busybox"))
+        #expect(short.code == 125 && short.err.contains("the manifest says \(original.count)"), "\(short)")
+        #expect(try RegistryTests.nothingStored(runner), "\(runner.storeListing)")
+
+        // An empty body.
+        try Data().write(to: URL(fileURLWithPath: layerFile))
+        let empty = try runner.burrow("pull", registry.name("bad/busybox"))
+        #expect(empty.code == 125 && empty.err.contains("empty body"), "\(empty)")
+        #expect(try RegistryTests.nothingStored(runner), "\(runner.storeListing)")
+        try original.write(to: URL(fileURLWithPath: layerFile))
+
+        // The manifest's bytes no longer hash to the digest it is filed under.
+        let manifestFile = registry.blobFile(RegistryTests.busyboxManifest)
+        try (manifest.replacingOccurrences(of: ",", with: ", ")).write(toFile: manifestFile, atomically: false, encoding: .utf8)
+        let byTag = try runner.burrow("pull", registry.name("bad/busybox"))
+        #expect(byTag.code == 125 && byTag.err.contains("the registry says \(RegistryTests.busyboxManifest)"), "\(byTag)")
+        let byDigest = try runner.burrow("pull", "127.0.0.1:\(registry.port)/bad/busybox@\(RegistryTests.busyboxManifest)")
+        #expect(byDigest.code == 125 && byDigest.err.contains("expected \(RegistryTests.busyboxManifest)"), "\(byDigest)")
+        #expect(try RegistryTests.nothingStored(runner), "\(runner.storeListing)")
+
+        // Repaired, the same store takes it.
+        try manifest.write(toFile: manifestFile, atomically: false, encoding: .utf8)
+        let good = try runner.burrow("pull", registry.name("bad/busybox"))
+        #expect(good.code == 0, "\(good)")
+    }
+}
+}
+
+func hostMachine() -> String {
+    var names = utsname()
+    uname(&names)
+    return withUnsafePointer(to: names.machine) { $0.withMemoryRebound(to: CChar.self, capacity: 65) { String(cString: $0) } }
+}
