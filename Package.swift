@@ -28,7 +28,7 @@ let package = Package(
         .target(name: "BurrowLaunch", dependencies: ["BurrowSystem", "CBurrowLaunch"]),
         .target(name: "BurrowStorage", dependencies: ["BurrowStore", "BurrowLaunch", "BurrowArchive", "BurrowSystem", "BurrowOCI"]),
         .target(name: "BurrowHTTP", dependencies: ["CSSL"]),
-        .target(name: "BurrowTransport", dependencies: ["BurrowOCI", "BurrowArchive", "BurrowStore", "BurrowSystem", "BurrowHTTP"]),
+        .target(name: "BurrowTransport", dependencies: ["BurrowOCI", "BurrowArchive", "BurrowStore", "BurrowSystem", "BurrowHTTP", "CArchive"]),
         .target(name: "BurrowSandbox", dependencies: ["BurrowOCI", "BurrowStore", "BurrowStorage", "BurrowLaunch", "BurrowArchive", "BurrowSystem", "CBurrowLaunch", "CBurrowMonitor"]),
         .target(name: "BurrowCLI", dependencies: ["BurrowOCI", "BurrowHTTP", "BurrowStore", "BurrowStorage", "BurrowTransport", "BurrowSandbox", "BurrowLaunch", "BurrowArchive", "BurrowSystem"]),
         .executableTarget(name: "burrow", dependencies: ["BurrowCLI"],

@@ -5,7 +5,7 @@ import Glibc
 /// https. FoundationNetworking needs libcurl, which cannot be linked into
 /// the static release binary, so requests go over plain sockets.
 final class HTTPConnection {
-    private let fd: Int32
+    private var fd: Int32
     private var context: OpaquePointer? = nil
     private var ssl: OpaquePointer? = nil
     private var buffer = [UInt8](repeating: 0, count: 64 << 10)
@@ -31,7 +31,8 @@ final class HTTPConnection {
     func close() {
         if let ssl { SSL_free(ssl); self.ssl = nil }
         if let context { SSL_CTX_free(context); self.context = nil }
-        if fd >= 0 { Glibc.close(fd) }
+        // Once only: a second close could hit a descriptor another thread has since opened.
+        if fd >= 0 { Glibc.close(fd); fd = -1 }
     }
 
     private static func connect(host: String, port: Int, timeout: Int) throws -> Int32 {
@@ -110,7 +111,7 @@ final class HTTPConnection {
         if code == 0 { return String(cString: strerror(errno)) }
         var text = [CChar](repeating: 0, count: 256)
         ERR_error_string_n(code, &text, text.count)
-        let full = String(cString: text)
+        let full = String(decoding: text.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
         // "error:0A00010B:SSL routines::wrong version number" → the reason.
         return full.split(separator: ":").last.map(String.init) ?? full
     }

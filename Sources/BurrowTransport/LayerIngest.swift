@@ -35,7 +35,9 @@ struct LayerIngest {
         var diffID: Digest?
     }
 
-    func ingest(source: LayerStream.Source, expected: Expected, displayName: String) throws -> StagedLayer {
+    /// `blobFile`, when given, is the file `source` reads: it is moved into
+    /// the layer rather than copied.
+    func ingest(source: LayerStream.Source, expected: Expected, displayName: String, blobFile: String? = nil) throws -> StagedLayer {
         if let diffID = expected.diffID, store.layerExists(diffID) {
             // The content is known; the blob still has to be the one its descriptor names.
             if case .range(let fd, let offset, let length) = source, expected.blobDigest != nil || expected.blobSize != nil {
@@ -71,12 +73,40 @@ struct LayerIngest {
         }
         for warning in statistics.warnings { progress.warning(warning) }
 
+        if case .range(let fd, let offset, _) = source, let blobDigest = Digest(digests.blobDigest) {
+            try keepBlob(fd: fd, offset: offset, size: digests.blobSize, digest: blobDigest, file: blobFile, in: staging.path)
+        }
+
         let record = LayerRecord(diffID: diffID, size: statistics.bytes, entries: statistics.entries,
                                  whiteouts: whiteouts.rawValue, created: Timestamp.now())
         try JSONFiles.write(record, to: "\(staging.path)/layer.json", durable: true)
         progress.finished(displayName, note: "Unpacked")
         keep = true
         return StagedLayer(diffID: diffID, staging: staging)
+    }
+
+    /// Keeps the blob beside the tree for push and save (see LayerBlob).
+    private func keepBlob(fd: Int32, offset: Int64, size: Int64, digest: Digest, file: String?, in directory: String) throws {
+        var magic = [UInt8](repeating: 0, count: 8)
+        let n = magic.withUnsafeMutableBytes { pread(fd, $0.baseAddress, 8, off_t(offset)) }
+        guard n > 0, let mediaType = LayerBlob.mediaType(magic: Array(magic.prefix(n))) else { return }
+        let target = "\(directory)/blob"
+        if let file, offset == 0 {
+            try FileSystem.rename(file, to: target)
+        } else {
+            let out = try FileDescriptor.open(target, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode: 0o644)
+            var buffer = [UInt8](repeating: 0, count: 1 << 20)
+            var position = offset
+            while position < offset + size {
+                let want = Int(min(Int64(buffer.count), offset + size - position))
+                let got = try buffer.withUnsafeMutableBytes { raw in try syscall("read") { pread(fd, raw.baseAddress, want, off_t(position)) } }
+                if got == 0 { throw BurrowError.engine("the layer blob ended early while it was kept") }
+                try buffer.withUnsafeBytes { try out.writeAll(UnsafeRawBufferPointer(rebasing: $0[0..<got]), path: target) }
+                position += Int64(got)
+            }
+            try out.sync(path: target)
+        }
+        try Store.writeLayerBlobRecord(LayerBlob(digest: digest, size: size, mediaType: mediaType), in: directory)
     }
 
     private func check(digest: String, size: Int64, expected: Expected, displayName: String) throws {
