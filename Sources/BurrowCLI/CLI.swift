@@ -10,7 +10,7 @@ public enum CLI {
         ContainerStop.self, ContainerKill.self, ContainerRestart.self, ContainerWait.self, ContainerExec.self,
         ContainerTop.self, ContainerPort.self, ContainerRename.self, ContainerCopy.self,
         ContainerList.self, ContainerRemove.self, ContainerGroup.self,
-        ImageList.self, ImagePull.self, ImagePush.self, ImageLoad.self, ImageSave.self, ImageImport.self, ImageTag.self, ImageRemove.self, Inspect.self,
+        ImageList.self, ImagePull.self, ImagePush.self, RegistryLogin.self, RegistryLogout.self, ImageLoad.self, ImageSave.self, ImageImport.self, ImageTag.self, ImageRemove.self, Inspect.self,
         SystemInfo.self, Version.self, Volume.self, StorageHelper.self, Keeper.self, Monitor.self,
     ]
 

@@ -83,7 +83,7 @@ public final class RegistryClient: Sendable {
         }
         var query: [String] = []
         if let service = challenge.parameters["service"] { query.append("service=" + HTTPURL.escape(service)) }
-        query.append("scope=" + HTTPURL.escape("repository:\(repository):\(actions)"))
+        if !repository.isEmpty { query.append("scope=" + HTTPURL.escape("repository:\(repository):\(actions)")) }
         url.target += (url.target.contains("?") ? "&" : "?") + query.joined(separator: "&")
         var headers: [(String, String)] = []
         if let credential {
@@ -96,13 +96,26 @@ public final class RegistryClient: Sendable {
             throw BurrowError.engine("cannot get a token for \(domain) from \(url.authority): \(error)")
         }
         if response.status == 401 || response.status == 403 {
-            throw credential == nil ? unauthorized() : BurrowError.permissionDenied("the registry \(domain) refused the credentials of \(credential!.username): run 'burrow login \(domain)' again")
+            throw credential == nil ? unauthorized() : BurrowError.permissionDenied("the registry \(domain) refused the username or password of \(credential!.username): run 'burrow login \(domain)' again")
         }
         guard response.isSuccess, let json = try? JSONValue(parsing: response.body),
               let token = json["token"]?.string ?? json["access_token"]?.string, !token.isEmpty else {
             throw BurrowError.engine("the token service of \(domain) answered \(response.status) without a token")
         }
         authorization.withLock { $0 = "Bearer " + token }
+    }
+
+    /// `burrow login`: the credentials must open /v2/ (a token service that
+    /// refuses them has already thrown in connect).
+    public static func verify(domain: String, credential: CredentialStore.Credential, settings: RegistrySettings) throws {
+        let client = try connect(domain: domain, repository: "", settings: settings, credential: credential)
+        let response = try client.send("GET", "/v2/")
+        if response.status == 401 || response.status == 403 {
+            throw BurrowError.permissionDenied("login to \(domain) failed: the registry refused the username or password")
+        }
+        guard response.isSuccess else {
+            throw BurrowError.engine("login to \(domain) failed: the registry answered \(RegistryClient.errorText(response))")
+        }
     }
 
     func unauthorized() -> BurrowError {
