@@ -245,6 +245,21 @@ struct RegistryTests {
         #expect(anonymous.code == 125 && anonymous.err.contains("burrow login 127.0.0.1:\(registry.port)"), "\(anonymous)")
         #expect(try RegistryTests.nothingStored(runner))
 
+        // A wrong password is refused and nothing is kept; the right one is kept privately.
+        let authFile = "\(config)/burrow/auth.json"
+        let wrong = try runner.run(Runner.binary, ["login", "-u", "tester", "--password-stdin", "127.0.0.1:\(registry.port)"], stdin: Array("nope\n".utf8), env: env)
+        #expect(wrong.code == 125 && wrong.err.contains("refused the username or password"), "\(wrong)")
+        #expect(!FileManager.default.fileExists(atPath: authFile))
+        let login = try runner.run(Runner.binary, ["login", "-u", "tester", "--password-stdin", "127.0.0.1:\(registry.port)"], stdin: Array("s3cret\n".utf8), env: env)
+        #expect(login.code == 0 && login.out == "Login Succeeded\n", "\(login)")
+        #expect(try runner.sh("stat -c %a '\(authFile)'").out == "600\n")
+        let withLogin = try runner.burrow(arguments: ["pull", "-q", registry.name("private/busybox")], env: env)
+        #expect(withLogin.code == 0, "\(withLogin)")
+        let logout = try runner.burrow(arguments: ["logout", "127.0.0.1:\(registry.port)"], env: env)
+        #expect(logout.code == 0 && logout.out == "Removed login credentials for 127.0.0.1:\(registry.port)\n", "\(logout)")
+        #expect(try runner.burrow(arguments: ["logout", "127.0.0.1:\(registry.port)"], env: env).out == "Not logged in to 127.0.0.1:\(registry.port)\n")
+        #expect(try runner.burrow(arguments: ["pull", registry.name("private/busybox")], env: env).code == 125)
+
         // Credentials in podman's file are read.
         let auth = Data("tester:s3cret".utf8).base64EncodedString()
         #expect(try runner.sh("mkdir -p '\(config)/containers' && printf '%s' '{\"auths\":{\"127.0.0.1:\(registry.port)\":{\"auth\":\"\(auth)\"}}}' > '\(config)/containers/auth.json'").code == 0)
@@ -252,6 +267,56 @@ struct RegistryTests {
         #expect(pulled.code == 0, "\(pulled)")
         let ran = try runner.burrow("run", "--rm", "--network", "none", registry.name("private/busybox"), "true")
         #expect(ran.code == 0, "\(ran)")
+    }
+
+    @Test(arguments: TestUser.all)
+    func pushThenPullKeepsTheDigestsAndSaveRoundTrips(user: TestUser) throws {
+        let registry = try LoopbackRegistry()
+        defer { registry.remove() }
+        let source = try Runner.fresh(user, tag: "push")
+        for archive in ["busybox.oci.tar", "python-slim.oci.tar", "busybox.docker.tar"] {
+            let loaded = try source.burrow("load", "-q", "-i", "\(Runner.images)/\(archive)")
+            #expect(loaded.code == 0, "\(loaded)")
+        }
+        #expect(try source.burrow("tag", "busybox", registry.name("tools/busybox", "1")).code == 0)
+        #expect(try source.burrow("tag", "python:3.9-slim", registry.name("tools/python", "3.9")).code == 0)
+        let pushed = try source.burrow("push", registry.name("tools/busybox", "1"))
+        #expect(pushed.code == 0, "\(pushed)")
+        #expect(pushed.lines.first == "The push refers to repository [127.0.0.1:\(registry.port)/tools/busybox]", "\(pushed)")
+        #expect(pushed.lines.last?.hasPrefix("1: digest: \(RegistryTests.busyboxManifest) size: ") == true, "\(pushed)")
+        let python = try source.burrow("push", "-q", registry.name("tools/python", "3.9"))
+        #expect(python.code == 0 && python.out.hasPrefix("sha256:") && python.lines.count == 1, "\(python)")
+        // The registry has every blob now: nothing is sent again.
+        let again = try source.burrow("push", registry.name("tools/busybox", "1"))
+        #expect(again.code == 0 && again.out.contains("Layer already exists") && !again.out.contains("Pushed"), "\(again)")
+        let untagged = try source.burrow("push", registry.name("tools/nothing", "1"))
+        #expect(untagged.code == 125 && untagged.err.contains("burrow tag IMAGE"), "\(untagged)")
+
+        let target = try Runner.fresh(user, tag: "pushed")
+        let pulled = try target.burrow("pull", registry.name("tools/busybox", "1"))
+        #expect(pulled.code == 0 && pulled.lines.contains("Digest: \(RegistryTests.busyboxManifest)"), "\(pulled)")
+        #expect(try target.burrow("pull", "-q", registry.name("tools/python", "3.9")).out == (try source.burrow("images", "-q", "--no-trunc", registry.name("tools/python", "3.9")).out))
+        let ran = try target.burrow("run", "--rm", "--network", "none", registry.name("tools/python", "3.9"), "python3", "-c", "print('round trip')")
+        #expect(ran.code == 0 && ran.out == "round trip\n", "\(ran)")
+
+        // save, in both formats, loads back to the same images.
+        for format in ["docker-archive", "oci-archive"] {
+            let file = "\(target.store)/saved-\(format).tar"
+            let saved = try target.burrow("save", "--format", format, "-o", file, registry.name("tools/busybox", "1"), registry.name("tools/python", "3.9"))
+            #expect(saved.code == 0 && saved.out.isEmpty, "\(saved)")
+            let fresh = try Runner.fresh(user, tag: "saved")
+            let loaded = try fresh.burrow("load", "-i", file)
+            #expect(loaded.code == 0 && loaded.lines == ["Loaded image: \(registry.name("tools/busybox", "1"))", "Loaded image: \(registry.name("tools/python", "3.9"))"], "\(loaded)")
+            #expect(try fresh.burrow("images", "-q", "--no-trunc").out.split(separator: "\n").sorted() ==
+                    (try target.burrow("images", "-q", "--no-trunc").out.split(separator: "\n").sorted()))
+        }
+        let layout = try target.sh("tar tf '\(target.store)/saved-docker-archive.tar' | sort | tr '\\n' ' '")
+        #expect(layout.out.contains("index.json manifest.json oci-layout"), "\(layout)")
+        let badFormat = try target.burrow("save", "--format", "zip", "-o", "/tmp/x.zip", "busybox")
+        #expect(badFormat.code == 125 && badFormat.err.contains("invalid format zip"), "\(badFormat)")
+        let noImage = try target.burrow("save", "-o", "\(target.store)/none.tar", "nosuchimage")
+        #expect(noImage.code != 0 && noImage.err.contains("nosuchimage"), "\(noImage)")
+        #expect(try target.sh("test ! -e '\(target.store)/none.tar' && ls '\(target.store)' | grep -c burrow-").out == "0\n")
     }
 
     @Test(arguments: TestUser.all)

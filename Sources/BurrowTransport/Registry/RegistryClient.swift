@@ -108,8 +108,13 @@ public final class RegistryClient: Sendable {
     /// `burrow login`: the credentials must open /v2/ (a token service that
     /// refuses them has already thrown in connect).
     public static func verify(domain: String, credential: CredentialStore.Credential, settings: RegistrySettings) throws {
-        let client = try connect(domain: domain, repository: "", settings: settings, credential: credential)
-        let response = try client.send("GET", "/v2/")
+        let response: HTTPResponse
+        do {
+            let client = try connect(domain: domain, repository: "", settings: settings, credential: credential)
+            response = try client.send("GET", "/v2/")
+        } catch let error as BurrowError where error.code == .permissionDenied {
+            throw BurrowError.permissionDenied("login to \(domain) failed: the registry refused the username or password")
+        }
         if response.status == 401 || response.status == 403 {
             throw BurrowError.permissionDenied("login to \(domain) failed: the registry refused the username or password")
         }
