@@ -320,6 +320,31 @@ struct RegistryTests {
     }
 
     @Test(arguments: TestUser.all)
+    func runAndCreatePullAMissingImage(user: TestUser) throws {
+        let registry = try LoopbackRegistry()
+        defer { registry.remove() }
+        try registry.push("\(Runner.images)/busybox.oci.tar", as: "library/busybox")
+        let runner = try Runner.fresh(user, tag: "runpull")
+        let image = registry.name("library/busybox")
+
+        let never = try runner.burrow("run", "--rm", "--network", "none", "--pull", "never", image, "true")
+        #expect(never.code == 125 && never.err.contains("is not in the store"), "\(never)")
+        let invalid = try runner.burrow("run", "--rm", "--pull", "sometimes", image, "true")
+        #expect(invalid.code == 125 && invalid.err.contains("invalid --pull policy sometimes"), "\(invalid)")
+
+        let first = try runner.burrow("run", "--rm", "--network", "none", image, "echo", "hi")
+        #expect(first.code == 0 && first.out == "hi\n", "\(first)")
+        #expect(first.err.contains("Unable to find image '\(image)' locally") && first.err.contains("Downloaded newer image"), "\(first)")
+        let second = try runner.burrow("run", "--rm", "--network", "none", image, "echo", "hi")
+        #expect(second.code == 0 && second.out == "hi\n" && second.err.isEmpty, "\(second)")
+        let always = try runner.burrow("create", "--network", "none", "--pull", "always", image)
+        #expect(always.code == 0 && always.err.contains("Image is up to date") && always.lines.count == 1, "\(always)")
+        #expect(try runner.burrow("rm", always.out.trimmingCharacters(in: .whitespacesAndNewlines)).code == 0)
+        let missing = try runner.burrow("run", "--rm", registry.name("library/nothing"), "true")
+        #expect(missing.code == 125 && missing.err.contains("not found") && missing.err.contains("cannot pull"), "\(missing)")
+    }
+
+    @Test(arguments: TestUser.all)
     func anIndexOfSeveralPlatformsGivesEachItsImage(user: TestUser) throws {
         let registry = try LoopbackRegistry()
         defer { registry.remove() }

@@ -1,6 +1,8 @@
+import BurrowOCI
 import BurrowSandbox
 import BurrowStorage
 import BurrowSystem
+import Glibc
 
 /// The options `run` and `create` share, and how they become RunOptions.
 enum ContainerOptions {
@@ -33,7 +35,44 @@ enum ContainerOptions {
         OptionSpec("cpuset-cpus", value: "LIST", help: "CPUs the container may run on: 0-3,5"),
         OptionSpec("pids-limit", value: "N", help: "Most processes in the container; -1 for no limit"),
         OptionSpec("ulimit", value: "NAME=SOFT[:HARD]", repeatable: true, help: "Resource limit of the container's processes: nofile=1024:2048"),
+        OptionSpec("pull", value: "POLICY", help: "When to pull the image: missing (the default), always or never"),
     ]
+
+    /// `--pull`: runs `burrow pull` first when the policy asks for it, its
+    /// output on standard error so that standard output stays the container's.
+    static func pullImage(_ arguments: ParsedArguments, _ context: Context) throws {
+        let policy = arguments.value("pull") ?? "missing"
+        guard ["missing", "always", "never"].contains(policy) else {
+            throw BurrowError.invalidArgument("invalid --pull policy \(policy): give missing, always or never")
+        }
+        let image = arguments.positionals[0]
+        if policy == "never" { return }
+        if policy == "missing" {
+            do {
+                _ = try context.store().resolveImage(image)
+                return
+            } catch let error as BurrowError where error.code == .notFound {
+                guard (try? ImageReference(parsing: image)) != nil else { throw error }
+                Context.standardError("Unable to find image '\(ImagePull.familiarName(image))' locally\n")
+            }
+        }
+        var actions = posix_spawn_file_actions_t()
+        posix_spawn_file_actions_init(&actions)
+        defer { posix_spawn_file_actions_destroy(&actions) }
+        posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
+        posix_spawn_file_actions_adddup2(&actions, 2, 1)
+        let argv = ["burrow", "--root", context.rootPath, "pull", image]
+        var cArguments = argv.map { strdup($0) } + [nil]
+        defer { for pointer in cArguments { free(pointer) } }
+        var pid: pid_t = 0
+        let rc = posix_spawn(&pid, "/proc/self/exe", &actions, nil, &cArguments, environ)
+        guard rc == 0 else { throw SystemError("posix_spawn", path: "/proc/self/exe", errno: rc) }
+        var status: Int32 = 0
+        while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
+        if status != 0 {
+            throw BurrowError.notFound("cannot pull \(image) (the reason is above): check the name, or load the image with 'burrow load'")
+        }
+    }
 
     static func runOptions(_ arguments: ParsedArguments, _ context: Context) throws -> RunOptions {
         var options = RunOptions(image: arguments.positionals[0])

@@ -19,6 +19,7 @@ enum ContainerRun: Command {
         if options.tty && options.interactive && !options.detach && isatty(0) != 1 {
             throw BurrowError.invalidArgument("the input device is not a TTY: drop -t, or run burrow from a terminal")
         }
+        if !options.dryRun { try ContainerOptions.pullImage(arguments, context) }
         let store = try context.store()
         // The fast path: the container is this process's child and shares its
         // streams. Everything else has a monitor that outlives this process.

@@ -37,6 +37,11 @@ enum ImagePull: Command {
         return 0
     }
 
+    /// `busybox:latest` for "busybox", as Docker names a missing image.
+    static func familiarName(_ text: String) -> String {
+        (try? ImageReference(parsing: text))?.familiar ?? text
+    }
+
     static func parse(_ text: String) throws -> ImageReference {
         do {
             return try ImageReference(parsing: text)
