@@ -2,7 +2,9 @@
 # Builds the release binaries: burrow fully static (Package.swift), because
 # start-up time is the product and a static executable skips the dynamic
 # loader; burrow-net beside it, linked to Debian's libslirp. The linker's
-# notes about static glibc are expected: burrow calls no NSS function.
+# notes about static glibc are expected: the only NSS call is getaddrinfo
+# (registry names), and glibc >= 2.34 resolves /etc/hosts and DNS inside
+# libc.a without loading a module.
 # burrow-net is C: SwiftPM links every executable with the Swift runtime and
 # libstdc++, 2 MB of memory for each running container, so it is linked again
 # here by the C compiler alone.

@@ -345,6 +345,24 @@ struct RegistryTests {
     }
 
     @Test(arguments: TestUser.all)
+    func aMirrorServesARegistryThatCannotBeReached(user: TestUser) throws {
+        let mirror = try LoopbackRegistry()
+        defer { mirror.remove() }
+        try mirror.push("\(Runner.images)/busybox.oci.tar", as: "library/busybox")
+        let runner = try Runner.fresh(user, tag: "mirror")
+        let config = try RegistryTests.configHome(runner)
+        let settings = "{\"mirrors\": {\"registry.invalid\": [\"127.0.0.1:\(mirror.port)\"]}}"
+        #expect(try runner.sh("printf '%s' '\(settings)' > '\(config)/burrow/registries.json'").code == 0)
+        let pulled = try runner.burrow(arguments: ["pull", "registry.invalid/library/busybox"], env: ["XDG_CONFIG_HOME": config])
+        #expect(pulled.code == 0 && pulled.lines.contains("Digest: \(RegistryTests.busyboxManifest)"), "\(pulled)")
+        #expect(try runner.burrow("images", "--format", "{{.Repository}}").out == "registry.invalid/library/busybox\n")
+
+        #expect(try runner.sh("printf '{\"mirrors\": [1]}' > '\(config)/burrow/registries.json'").code == 0)
+        let broken = try runner.burrow(arguments: ["pull", "registry.invalid/library/busybox"], env: ["XDG_CONFIG_HOME": config])
+        #expect(broken.code == 125 && broken.err.contains("registries.json is not valid"), "\(broken)")
+    }
+
+    @Test(arguments: TestUser.all)
     func anIndexOfSeveralPlatformsGivesEachItsImage(user: TestUser) throws {
         let registry = try LoopbackRegistry()
         defer { registry.remove() }

@@ -37,9 +37,24 @@ public struct ImagePuller {
     }
 
     public func pull(_ reference: ImageReference, platform: Platform) throws -> Pulled {
-        let client = try RegistryClient.connect(domain: reference.domain, repository: reference.path, settings: settings)
-        var (bytes, digest) = try fetchManifest(client, reference.digest?.description ?? reference.tag ?? "latest",
-                                                expected: reference.digest, size: nil, name: reference.familiar)
+        // Mirrors first, in order, then the registry itself; the one that
+        // serves the manifest serves the blobs too.
+        let endpoints = (settings.mirrors[reference.domain] ?? []) + [reference.domain]
+        var found: (RegistryClient, [UInt8], Digest)? = nil
+        for endpoint in endpoints {
+            do {
+                let client = try RegistryClient.connect(domain: endpoint, repository: reference.path, settings: settings)
+                let (bytes, digest) = try fetchManifest(client, reference.digest?.description ?? reference.tag ?? "latest",
+                                                        expected: reference.digest, size: nil, name: reference.familiar)
+                found = (client, bytes, digest)
+                break
+            } catch where endpoint != reference.domain {
+                progress.warning("the mirror \(endpoint) did not serve \(reference.familiar) (\(error)): trying the next")
+            }
+        }
+        guard let (client, firstBytes, firstDigest) = found else { throw BurrowError.engine("no registry served \(reference.familiar)") }
+        var bytes = firstBytes
+        var digest = firstDigest
         var document = try decodeKind(bytes, name: reference.familiar)
         var depth = 0
         while MediaType.isIndex(document) {

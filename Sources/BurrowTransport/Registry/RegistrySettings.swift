@@ -34,7 +34,7 @@ public struct RegistrySettings: Sendable {
             do {
                 file = try JSONDecoder().decode(File.self, from: Data(try FileSystem.readFile(path)))
             } catch {
-                throw BurrowError.invalidArgument("\(path) is not valid (\(error)): it holds {\"insecure\": [\"host:port\"], \"mirrors\": {\"docker.io\": [\"host\"]}}")
+                throw BurrowError.invalidArgument("\(path) is not valid (\(ArchiveLoader.describe(error))): it holds {\"insecure\": [\"host:port\"], \"mirrors\": {\"docker.io\": [\"host\"]}}")
             }
         }
         let trust = TLSTrust(directories: ["\(config)/burrow/certs.d", "\(config)/containers/certs.d", "\(home)/.docker/certs.d",
