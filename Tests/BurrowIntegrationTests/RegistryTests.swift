@@ -363,6 +363,33 @@ struct RegistryTests {
     }
 
     @Test(arguments: TestUser.all)
+    func zstdLayersArePulledAndPushedAsTheyAre(user: TestUser) throws {
+        let registry = try LoopbackRegistry()
+        defer { registry.remove() }
+        let runner = try Runner.fresh(user, tag: "zstd")
+        // busybox's own layer and one more, both zstd.
+        let base = try LoopbackRegistry.shell("tar xOf '\(Runner.images)/busybox.oci.tar' blobs/sha256/55d6c8148bd952f0be08d3b3096cd8b64d1fb6771132b2d010d440b10433d516 | gzip -dc > '\(registry.directory)/base.tar'")
+        #expect(base.code == 0, "\(base.out)")
+        var top = TarBuilder()
+        top.add("hello", .file("from a zstd layer\n"))
+        var builder = OCIArchiveBuilder()
+        builder.zstd = true
+        builder.reference = "zstd:latest"
+        builder.layers = [Array(try Data(contentsOf: URL(fileURLWithPath: "\(registry.directory)/base.tar"))), top.finished()]
+        let archive = ImageTests.write(try builder.build(), name: "zstd.oci.tar")
+        let digest = try registry.push(archive, as: "packed/zstd")
+
+        let pulled = try runner.burrow("pull", registry.name("packed/zstd"))
+        #expect(pulled.code == 0 && pulled.lines.contains("Digest: \(digest)"), "\(pulled)")
+        #expect(pulled.lines.filter { $0.hasSuffix(": Pull complete") }.count == 2, "\(pulled)")
+        let ran = try runner.burrow("run", "--rm", "--network", "none", registry.name("packed/zstd"), "cat", "/hello")
+        #expect(ran.code == 0 && ran.out == "from a zstd layer\n", "\(ran)")
+        #expect(try runner.burrow("tag", registry.name("packed/zstd"), registry.name("again/zstd")).code == 0)
+        let pushed = try runner.burrow("push", "-q", registry.name("again/zstd"))
+        #expect(pushed.code == 0 && pushed.out == digest + "\n", "\(pushed)")
+    }
+
+    @Test(arguments: TestUser.all)
     func anIndexOfSeveralPlatformsGivesEachItsImage(user: TestUser) throws {
         let registry = try LoopbackRegistry()
         defer { registry.remove() }

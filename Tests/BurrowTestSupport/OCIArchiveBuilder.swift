@@ -7,6 +7,8 @@ public struct OCIArchiveBuilder {
     public var config: [String: Any] = ["Cmd": ["sh"], "Env": ["PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"]]
     public var reference = "test/image:latest"
     public var compress = true
+    /// zstd rather than gzip when compressing.
+    public var zstd = false
 
     public init() {}
 
@@ -30,14 +32,14 @@ public struct OCIArchiveBuilder {
         var diffIDs: [String] = []
         for (index, layer) in layers.enumerated() {
             let last = index == layers.count - 1
-            let blob = compress ? try Fixtures.gzip(layer) : layer
+            let blob = compress ? (zstd ? try Fixtures.zstd(layer) : try Fixtures.gzip(layer)) : layer
             let digest = try Fixtures.sha256(blob)
             diffIDs.append(last && damage == .diffID ? try Fixtures.sha256(layer + [0]) : try Fixtures.sha256(layer))
             var stored = blob
             // Plain layers: flip a byte of the first file's data, so only the digest can tell.
             if last && damage == .layerDigest { stored[compress ? stored.count / 2 : 512] ^= 0x01 }
             if !(last && damage == .missingLayer) { blobs.append((digest, stored)) }
-            layerDescriptors.append(["mediaType": compress ? "application/vnd.oci.image.layer.v1.tar+gzip" : "application/vnd.oci.image.layer.v1.tar",
+            layerDescriptors.append(["mediaType": compress ? (zstd ? "application/vnd.oci.image.layer.v1.tar+zstd" : "application/vnd.oci.image.layer.v1.tar+gzip") : "application/vnd.oci.image.layer.v1.tar",
                                      "digest": digest, "size": last && damage == .layerSize ? blob.count + 1 : blob.count])
         }
         let configObject: [String: Any] = ["architecture": "amd64", "os": "linux", "created": "2024-01-01T00:00:00Z",
