@@ -60,11 +60,12 @@ public struct HTTPClient: Sendable {
 
     /// Sends the request. A 2xx body goes to `sink` when there is one,
     /// every other body is kept (at most `limit` bytes) for the caller.
-    public func perform(_ request: HTTPRequest, limit: Int = 8 << 20,
+    /// `onHead` sees a 2xx answer's status and headers before its body goes to `sink`.
+    public func perform(_ request: HTTPRequest, limit: Int = 8 << 20, onHead: ((HTTPResponse) throws -> Void)? = nil,
                         sink: ((UnsafeRawBufferPointer) throws -> Void)? = nil) throws -> HTTPResponse {
         var current = request
         for _ in 0..<6 {
-            let response = try once(current, limit: limit, sink: sink)
+            let response = try once(current, limit: limit, onHead: onHead, sink: sink)
             guard [301, 302, 303, 307, 308].contains(response.status), current.method == "GET" || current.method == "HEAD",
                   let location = response.header("location"), let next = current.url.resolving(location) else {
                 return response
@@ -77,7 +78,8 @@ public struct HTTPClient: Sendable {
         throw HTTPError(.protocolError, "\(request.url.authority) redirected too many times")
     }
 
-    private func once(_ request: HTTPRequest, limit: Int, sink: ((UnsafeRawBufferPointer) throws -> Void)?) throws -> HTTPResponse {
+    private func once(_ request: HTTPRequest, limit: Int, onHead: ((HTTPResponse) throws -> Void)?,
+                      sink: ((UnsafeRawBufferPointer) throws -> Void)?) throws -> HTTPResponse {
         let connection = try HTTPConnection(to: request.url, trust: trust, timeout: timeout)
         defer { connection.close() }
         var head = "\(request.method) \(request.url.target) HTTP/1.1\r\nHost: \(request.url.authority)\r\nUser-Agent: \(userAgent)\r\nConnection: close\r\n"
@@ -113,6 +115,7 @@ public struct HTTPClient: Sendable {
 
         var body: [UInt8] = []
         let toSink = sink != nil && response.isSuccess
+        if toSink, let onHead { try onHead(response) }
         let deliver: (UnsafeRawBufferPointer) throws -> Void = { chunk in
             if toSink { try sink!(chunk); return }
             guard body.count + chunk.count <= limit else {

@@ -13,6 +13,7 @@ final class LoopbackRegistry {
     let tls: Bool
     let credentials: (String, String)?
     private let process: Process
+    private var proxies: [Process] = []
 
     static let program = "/usr/bin/docker-registry"
     static var available: Bool { FileManager.default.isExecutableFile(atPath: program) }
@@ -71,6 +72,10 @@ final class LoopbackRegistry {
     deinit { stop() }
 
     func stop() {
+        for proxy in proxies where proxy.isRunning {
+            kill(proxy.processIdentifier, SIGKILL)
+            proxy.waitUntilExit()
+        }
         if process.isRunning {
             kill(process.processIdentifier, SIGKILL)
             process.waitUntilExit()
@@ -113,6 +118,71 @@ final class LoopbackRegistry {
         let hex = digest.replacingOccurrences(of: "sha256:", with: "")
         return "\(directory)/data/docker/registry/v2/blobs/sha256/\(hex.prefix(2))/\(hex)/data"
     }
+
+    /// A proxy in front of the registry that breaks blob downloads: "slow"
+    /// sends 64 KiB every 50 ms, "drop-once" closes each blob's first
+    /// download halfway. Returns its port; stopped with the registry.
+    func misbehavingProxy(_ mode: String) throws -> UInt16 {
+        let script = "\(directory)/proxy.py"
+        try LoopbackRegistry.proxyScript.write(toFile: script, atomically: true, encoding: .utf8)
+        let proxyPort = LoopbackRegistry.freePort()
+        let proxy = Process()
+        proxy.executableURL = URL(fileURLWithPath: "/usr/bin/python3")
+        proxy.arguments = [script, String(proxyPort), String(port), mode]
+        proxy.standardInput = FileHandle.nullDevice
+        proxy.standardOutput = FileHandle.nullDevice
+        proxy.standardError = FileHandle.nullDevice
+        try proxy.run()
+        proxies.append(proxy)
+        for _ in 0..<100 {
+            if !HostSocket.isFree(proxyPort) { break }
+            usleep(50_000)
+        }
+        return proxyPort
+    }
+
+    static let proxyScript = #"""
+    import http.client, http.server, socketserver, sys, threading, time
+    # proxy.py LISTEN_PORT UPSTREAM_PORT MODE   (MODE: slow | drop-once)
+    listen, upstream, mode = int(sys.argv[1]), int(sys.argv[2]), sys.argv[3]
+    dropped = set()
+    lock = threading.Lock()
+    class Handler(http.server.BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"
+        def log_message(self, *args): pass
+        def do_HEAD(self): self.forward()
+        def do_GET(self): self.forward()
+        def forward(self):
+            conn = http.client.HTTPConnection("127.0.0.1", upstream)
+            headers = {k: v for k, v in self.headers.items() if k.lower() != "host"}
+            conn.request(self.command, self.path, headers=headers)
+            response = conn.getresponse()
+            body = response.read()
+            blob = "/blobs/sha256:" in self.path and self.command == "GET" and response.status == 200
+            self.send_response(response.status)
+            for k, v in response.getheaders():
+                if k.lower() not in ("connection", "transfer-encoding", "content-length"): self.send_header(k, v)
+            self.send_header("Content-Length", str(len(body)))
+            self.send_header("Connection", "close")
+            self.end_headers()
+            if self.command == "HEAD": return
+            if blob and mode == "drop-once":
+                with lock:
+                    first = self.path not in dropped
+                    dropped.add(self.path)
+                if first and len(body) > 1000:
+                    self.wfile.write(body[: len(body) // 2]); self.wfile.flush()
+                    self.connection.shutdown(2); return
+            if blob and mode == "slow":
+                for i in range(0, len(body), 65536):
+                    self.wfile.write(body[i:i + 65536]); self.wfile.flush(); time.sleep(0.05)
+                return
+            self.wfile.write(body)
+    class Server(socketserver.ThreadingMixIn, http.server.HTTPServer):
+        daemon_threads = True
+        allow_reuse_address = True
+    Server(("127.0.0.1", listen), Handler).serve_forever()
+    """#
 
     static func shell(_ script: String) throws -> (code: Int32, out: String) {
         let process = Process()
@@ -387,6 +457,46 @@ struct RegistryTests {
         #expect(try runner.burrow("tag", registry.name("packed/zstd"), registry.name("again/zstd")).code == 0)
         let pushed = try runner.burrow("push", "-q", registry.name("again/zstd"))
         #expect(pushed.code == 0 && pushed.out == digest + "\n", "\(pushed)")
+    }
+
+    @Test(arguments: TestUser.all)
+    func aDroppedDownloadResumesAndAKilledPullLeavesNothing(user: TestUser) throws {
+        let registry = try LoopbackRegistry()
+        defer { registry.remove() }
+        try registry.push("\(Runner.images)/python-slim.oci.tar", as: "big/python")
+        let runner = try Runner.fresh(user, tag: "dropped")
+
+        let dropping = try registry.misbehavingProxy("drop-once")
+        let resumed = try runner.burrow("pull", "127.0.0.1:\(dropping)/big/python")
+        #expect(resumed.code == 0 && resumed.err.contains("retrying from byte"), "\(resumed)")
+        #expect(try runner.burrow("run", "--rm", "--network", "none", "127.0.0.1:\(dropping)/big/python", "python3", "-c", "print('whole')").out == "whole\n")
+
+        // Killed in the middle of a slow download: the next pull starts clean and completes.
+        let killed = try Runner.fresh(user, tag: "killed")
+        let slow = try registry.misbehavingProxy("slow")
+        let pull = killed.process(Runner.binary, ["pull", "-q", "127.0.0.1:\(slow)/big/python"])
+        pull.standardOutput = FileHandle.nullDevice
+        pull.standardError = FileHandle.nullDevice
+        try pull.run()
+        var partial = false
+        for _ in 0..<200 {
+            let sizes = try killed.sh("find '\(killed.store)/tmp' -type f -size +100k 2>/dev/null | wc -l")
+            if sizes.out.trimmingCharacters(in: .whitespacesAndNewlines) != "0" { partial = true; break }
+            usleep(50_000)
+        }
+        #expect(partial, "no partial download appeared in \(killed.store)/tmp")
+        // burrow and its child in the user namespace.
+        let parent = pull.processIdentifier
+        let children = (try? String(contentsOfFile: "/proc/\(parent)/task/\(parent)/children", encoding: .utf8)) ?? ""
+        for child in children.split(separator: " ").compactMap({ pid_t($0) }) { kill(child, SIGKILL) }
+        kill(parent, SIGKILL)
+        pull.waitUntilExit()
+        #expect(try killed.sh("find '\(killed.store)/layers' '\(killed.store)/images' -mindepth 1 -maxdepth 1 | wc -l").out == "0\n")
+        let again = try killed.burrow("pull", "-q", "127.0.0.1:\(registry.port)/big/python")
+        #expect(again.code == 0, "\(again)")
+        #expect(try killed.sh("find '\(killed.store)/tmp' -mindepth 1 | wc -l").out.trimmingCharacters(in: .whitespacesAndNewlines) == "0")
+        let layer = try killed.sh("ls '\(killed.store)/layers/'*/")
+        #expect(layer.out.split(separator: "\n").sorted() == ["blob", "blob.json", "layer.json", "root"], "\(layer)")
     }
 
     @Test(arguments: TestUser.all)

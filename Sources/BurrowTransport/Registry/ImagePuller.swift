@@ -172,32 +172,42 @@ public struct ImagePuller {
 
     // MARK: layers
 
-    /// Downloads one blob into `path`, hashing as it arrives; a dropped
-    /// connection is retried from the start, twice.
+    /// Downloads one blob into `path`, hashing as it arrives. A dropped
+    /// connection is retried twice, from where it broke when the registry
+    /// honours a Range request, from the start otherwise.
     private func download(_ client: RegistryClient, _ descriptor: Descriptor, to path: String) throws {
         let name = descriptor.digest.short
+        let fd = try syscall("open", path) { open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o600) }
+        defer { close(fd) }
+        var hasher = SHA256Hasher()
+        var received: Int64 = 0
         var attempt = 0
+        progress.started(name, total: descriptor.size)
         while true {
             attempt += 1
-            let fd = try syscall("open", path) { open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o600) }
-            defer { close(fd) }
-            let hasher = SHA256Hasher()
-            var received: Int64 = 0
-            progress.started(name, total: descriptor.size)
+            let resumeFrom = received
+            let headers = resumeFrom > 0 ? [("Range", "bytes=\(resumeFrom)-")] : []
             do {
-                let response = try client.send("GET", "blobs/\(descriptor.digest)", limit: 64 << 10) { chunk in
-                    received += Int64(chunk.count)
-                    if received > descriptor.size {
+                let response = try client.send("GET", "blobs/\(descriptor.digest)", headers: headers, limit: 64 << 10, onHead: { head in
+                    // 206 goes on from where the last attempt stopped; 200 is the whole blob again.
+                    if resumeFrom > 0 && !(head.status == 206 && head.header("content-range")?.hasPrefix("bytes \(resumeFrom)-") == true) {
+                        hasher = SHA256Hasher()
+                        received = 0
+                        try syscall("ftruncate", path) { ftruncate(fd, 0) }
+                    }
+                }) { chunk in
+                    guard received + Int64(chunk.count) <= descriptor.size else {
                         throw BurrowError.engine("layer \(name): the registry sent more than the \(descriptor.size) bytes its descriptor says; nothing was stored")
                     }
                     hasher.update(chunk)
                     var offset = 0
                     while offset < chunk.count {
-                        let n = write(fd, chunk.baseAddress! + offset, chunk.count - offset)
+                        let n = pwrite(fd, chunk.baseAddress! + offset, chunk.count - offset, off_t(received + Int64(offset)))
                         if n < 0 && errno == EINTR { continue }
                         if n < 0 { throw SystemError("write", path: path, errno: errno) }
                         offset += n
                     }
+                    received += Int64(chunk.count)
                     progress.advanced(name, done: received)
                 }
                 if response.status == 404 {
@@ -207,7 +217,7 @@ public struct ImagePuller {
                     throw BurrowError.engine("the registry \(client.domain) answered \(RegistryClient.errorText(response)) for layer \(descriptor.digest)")
                 }
             } catch let error as BurrowError where error.code == .engine && error.message.contains(" failed: ") && attempt < 3 {
-                progress.warning("layer \(name): \(error.message); retrying")
+                progress.warning("layer \(name): \(error.message); retrying\(received > 0 ? " from byte \(received)" : "")")
                 continue
             }
             try BlobCheck.verify(digest: hasher.finish(), size: received, against: descriptor, what: "layer \(name)")

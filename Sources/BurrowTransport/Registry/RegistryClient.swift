@@ -130,7 +130,8 @@ public final class RegistryClient: Sendable {
     /// A request on the repository, `/v2/<repository>/<path>`, authenticated,
     /// retried once after a fresh challenge.
     public func send(_ method: String, _ path: String, headers: [(String, String)] = [], body: HTTPRequest.Body = .none,
-                     limit: Int = 8 << 20, sink: ((UnsafeRawBufferPointer) throws -> Void)? = nil) throws -> HTTPResponse {
+                     limit: Int = 8 << 20, onHead: ((HTTPResponse) throws -> Void)? = nil,
+                     sink: ((UnsafeRawBufferPointer) throws -> Void)? = nil) throws -> HTTPResponse {
         let url = path.hasPrefix("http://") || path.hasPrefix("https://") ? HTTPURL(path)! :
             path.hasPrefix("/") ? HTTPURL(secure: base.secure, host: base.host, port: base.port, target: path)
                                 : HTTPURL(secure: base.secure, host: base.host, port: base.port, target: "/v2/\(repository)/\(path)")
@@ -139,7 +140,7 @@ public final class RegistryClient: Sendable {
             if let authorization = authorizationHeader { all.append(("Authorization", authorization)) }
             let response: HTTPResponse
             do {
-                response = try http.perform(HTTPRequest(method, url, headers: all, body: body), limit: limit, sink: sink)
+                response = try http.perform(HTTPRequest(method, url, headers: all, body: body), limit: limit, onHead: onHead, sink: sink)
             } catch let error as HTTPError {
                 throw BurrowError.engine("\(method) \(url.target) on \(domain) failed: \(error.message)")
             }
