@@ -23,7 +23,7 @@ enum ImagePull: Command {
         let previous = try store.tags()[reference.description]
         let settings = try RegistrySettings.load(home: context.identity.user.home)
         let puller = ImagePuller(store: store, ownership: .currentNamespace(), whiteouts: StorageProbeAccess.whiteouts(store),
-                                 progress: TerminalProgress.make(quiet: quiet), settings: settings)
+                                 progress: LayerBoard(quiet: quiet), settings: settings)
         let pulled = try puller.pull(reference, platform: platform)
         if quiet {
             context.out(pulled.id.description)

@@ -21,7 +21,7 @@ enum ImagePush: Command {
             throw BurrowError.notFound("image \(reference.familiar) is not in the store: give it this name first with 'burrow tag IMAGE \(reference.familiar)'")
         }
         let settings = try RegistrySettings.load(home: context.identity.user.home)
-        let pusher = ImagePusher(store: store, settings: settings, progress: TerminalProgress.make(quiet: quiet))
+        let pusher = ImagePusher(store: store, settings: settings, progress: LayerBoard(quiet: quiet, verb: "Pushing"))
         if !quiet { context.out("The push refers to repository [\(reference.repository)]") }
         let pushed = try pusher.push(id, to: reference)
         if quiet {
