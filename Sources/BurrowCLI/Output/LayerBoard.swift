@@ -36,7 +36,7 @@ final class LayerBoard: LoadProgress {
         let phase = downloaded.contains(item) ? "Extracting" : verb
         var text = phase
         if let total = totals[item], total > 0 {
-            let width = 30
+            let width = 20
             let filled = Int(min(Int64(width), done * Int64(width) / total))
             text += " [" + String(repeating: "=", count: filled) + (filled < width ? ">" : "")
                 + String(repeating: " ", count: max(0, width - filled - 1)) + "] \(HumanSize.format(done))/\(HumanSize.format(total))"
