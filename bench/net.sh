@@ -418,9 +418,10 @@ helper_pids() {
         podman)
             pid=$("${PODMAN[@]}" inspect --format '{{.State.ConmonPid}}' "$CUR_ID" 2>/dev/null || true)
             [[ $pid =~ ^[1-9][0-9]*$ ]] && echo "conmon $pid"
-            for name in slirp4netns rootlessport pasta; do
+            # pasta runs as passt.avx2 where the CPU has AVX2.
+            for name in slirp4netns rootlessport pasta passt.avx2; do
                 for pid in $(our_procs "$name"); do
-                    echo "$name $pid"
+                    echo "${name/passt.avx2/pasta} $pid"
                     # rootlessport re-executes itself as rootlessport-child,
                     # in the container's namespaces (comm "exe").
                     [[ $name == rootlessport ]] || continue
@@ -588,12 +589,14 @@ setup_podman() {
     }
 }
 
-# podman --network pasta where podman has it; pasta standalone otherwise.
+# podman --network pasta where podman has it; else pasta attached to a burrow
+# container.
 setup_pasta() {
     PASTA=$(find_tool pasta)
     [[ -n $PASTA ]] || { SKIP[pasta]="pasta not installed (Debian package passt)"; return; }
     local version
     version="pasta $(dpkg-query -W -f='${Version}' passt 2>/dev/null || echo '?')"
+    NOTES+=("pasta's outbound row connects to 127.0.0.1 in the container, which pasta -T splices to the host's loopback socket to socket (as published ports are), while burrow and slirp4netns carry it through their userspace TCP stacks to 10.0.2.2. This pasta reaches the host's loopback through its gateway address only for replies, and the container has the host's own address, so -T is the way here; nothing is sent to a non-loopback address")
     if [[ -n $P_IMAGE && -z ${SKIP[podman-rootlesskit]:-} ]]; then
         local err
         if err=$("${PODMAN[@]}" run --rm --pull=never --network pasta "$P_IMAGE" true 2>&1 </dev/null); then
@@ -607,7 +610,6 @@ setup_pasta() {
         NOTES+=("podman is not usable here: the pasta rows attach pasta to a burrow container started with --network none, as podman would attach it to its own")
     fi
     HOW[pasta]="$version joining a burrow --network none container: -t 127.0.0.1/PORT:CPORT; outbound -T PORT"
-    NOTES+=("pasta's outbound row connects to 127.0.0.1 in the container, which pasta -T splices to the host's loopback socket to socket (as published ports are), while burrow and slirp4netns carry it through their userspace TCP stacks to 10.0.2.2. This pasta reaches the host's loopback through its gateway address only for replies, and the container has the host's own address, so -T is the way here; nothing is sent to a non-loopback address")
 }
 
 # ------------------------------------------------------------ output --
