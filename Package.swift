@@ -18,6 +18,7 @@ let package = Package(
         .target(name: "CBurrowMonitor"),
 
         .target(name: "BurrowOCI"),
+        .target(name: "BurrowDockerfile"),
         .target(name: "BurrowSystem", dependencies: ["CBurrowSys", "CCrypto"]),
         .target(name: "BurrowArchive", dependencies: ["BurrowSystem", "CArchive"],
                 linkerSettings: [.linkedLibrary("zstd"), .linkedLibrary("z"), .linkedLibrary("lzma"), .linkedLibrary("bz2")]),
@@ -33,6 +34,7 @@ let package = Package(
 
         .target(name: "BurrowTestSupport", path: "Tests/BurrowTestSupport"),
         .testTarget(name: "BurrowOCITests", dependencies: ["BurrowOCI"]),
+        .testTarget(name: "BurrowDockerfileTests", dependencies: ["BurrowDockerfile"]),
         .testTarget(name: "BurrowArchiveTests", dependencies: ["BurrowArchive", "BurrowSystem", "BurrowTestSupport", "CBurrowSys"]),
         .testTarget(name: "BurrowStorageTests", dependencies: ["BurrowStorage", "BurrowArchive", "BurrowSystem", "BurrowTestSupport", "CBurrowSys"]),
         .testTarget(name: "BurrowStoreTests", dependencies: ["BurrowStore", "BurrowSystem", "BurrowOCI", "BurrowTestSupport"]),
