@@ -1,14 +1,16 @@
 // swift-tools-version:6.0
 import PackageDescription
 
-// Release binaries are linked fully static (scripts/build.sh): start-up time is
-// the product, and a static executable skips the dynamic loader entirely.
+// The release `burrow` is linked fully static: start-up time is the product, and
+// a static executable skips the dynamic loader entirely. burrow-net links
+// Debian's libslirp, which comes as a shared library only.
 let package = Package(
     name: "burrow",
     platforms: [.macOS(.v15)],
     products: [
         .executable(name: "burrow", targets: ["burrow"]),
         .executable(name: "burrow-init", targets: ["burrow-init"]),
+        .executable(name: "burrow-net", targets: ["burrow-net"]),
     ],
     targets: [
         .systemLibrary(name: "CArchive", pkgConfig: "libarchive", providers: [.apt(["libarchive-dev"])]),
@@ -28,7 +30,10 @@ let package = Package(
         .target(name: "BurrowTransport", dependencies: ["BurrowOCI", "BurrowArchive", "BurrowStore", "BurrowSystem"]),
         .target(name: "BurrowSandbox", dependencies: ["BurrowOCI", "BurrowStore", "BurrowStorage", "BurrowLaunch", "BurrowArchive", "BurrowSystem", "CBurrowLaunch", "CBurrowMonitor"]),
         .target(name: "BurrowCLI", dependencies: ["BurrowOCI", "BurrowStore", "BurrowStorage", "BurrowTransport", "BurrowSandbox", "BurrowLaunch", "BurrowArchive", "BurrowSystem"]),
-        .executableTarget(name: "burrow", dependencies: ["BurrowCLI"]),
+        .executableTarget(name: "burrow", dependencies: ["BurrowCLI"],
+                          linkerSettings: [.unsafeFlags(["-static-executable"], .when(configuration: .release))]),
+        // C only: --as-needed leaves out the Swift runtime SwiftPM links into every executable.
+        .executableTarget(name: "burrow-net", linkerSettings: [.linkedLibrary("slirp"), .unsafeFlags(["-Xlinker", "--as-needed"])]),
         // Runs inside containers, whose roots hold none of our libraries: static always.
         .executableTarget(name: "burrow-init", linkerSettings: [.unsafeFlags(["-static-executable"])]),
 

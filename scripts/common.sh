@@ -5,9 +5,9 @@ REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 export PATH="/opt/swift/usr/bin:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin:$PATH"
 
 # What each step needs, from Debian 12.
-BUILD_PACKAGES="gcc pkg-config libarchive-dev libssl-dev libzstd-dev zlib1g-dev liblzma-dev libbz2-dev"
-RUN_PACKAGES="uidmap util-linux"
-TEST_PACKAGES="gzip zstd tar passwd strace"
+BUILD_PACKAGES="gcc pkg-config libslirp-dev libarchive-dev libssl-dev libzstd-dev zlib1g-dev liblzma-dev libbz2-dev"
+RUN_PACKAGES="uidmap util-linux libslirp0"
+TEST_PACKAGES="gzip zstd tar passwd strace curl python3 iproute2"
 DEMO_PACKAGES="mmdebstrap ca-certificates"
 BENCH_PACKAGES="hyperfine bubblewrap crun podman jq time"
 

@@ -20,9 +20,31 @@ public enum Launcher {
         private var plan: LaunchPlan?
         private var settled = false
 
-        fileprivate init(child: burrow_child, namespaces: Set<LaunchPlan.Namespace>) {
+        /// The socket the child sends its TAP device over, when it makes one.
+        private var tapSocket: Int32
+
+        fileprivate init(child: burrow_child, namespaces: Set<LaunchPlan.Namespace>, tapSocket: Int32) {
             self.child = child
             self.namespaces = namespaces
+            self.tapSocket = tapSocket
+        }
+
+        deinit { if tapSocket >= 0 { close(tapSocket) } }
+
+        /// The TAP device the child made in its network namespace, with
+        /// that namespace and its user namespace; the caller closes them.
+        public func receiveNetwork() throws -> NetworkEnd {
+            precondition(tapSocket >= 0, "receiveNetwork() of a child cloned without a TAP device")
+            var fds: [Int32] = [-1, -1, -1]
+            let rc = burrow_tap_receive(tapSocket, &fds)
+            close(tapSocket)
+            tapSocket = -1
+            if rc == -ENOENT || rc == -EACCES || rc == -EPERM {
+                throw SystemError("make the container's network device (/dev/net/tun) for --network slirp; run with --network host or none where the device is not available",
+                                  errno: -rc)
+            }
+            if rc < 0 { throw SystemError("make the container's network device", errno: -rc) }
+            return NetworkEnd(device: fds[0], network: fds[1], user: fds[2])
         }
 
         public var pid: Int32 { child.pid }
@@ -103,12 +125,24 @@ public enum Launcher {
     /// With `cgroup`, an open cgroup v2 directory, the child starts in that
     /// cgroup (kernel 5.7's CLONE_INTO_CGROUP, or its pid written to the
     /// cgroup's cgroup.procs before it gets its plan).
-    public static func clone(_ namespaces: Set<LaunchPlan.Namespace>, cgroup: Int32? = nil) throws -> Pending {
+    /// With `tap` (and a network namespace) the child makes that TAP device
+    /// there; `Pending.receiveNetwork` gets it.
+    public static func clone(_ namespaces: Set<LaunchPlan.Namespace>, cgroup: Int32? = nil, tap: TapDevice? = nil) throws -> Pending {
         var child = burrow_child()
-        let rc = burrow_launch_clone(LaunchPlan.cloneFlags(namespaces), cgroup ?? -1, &child)
+        var sockets: (mine: Int32, child: Int32) = (-1, -1)
+        var request = burrow_tap()
+        if let tap, namespaces.contains(.network) {
+            sockets = try UnixSocket.pair()
+            request = tap.request(socket: sockets.child)
+        }
+        let rc = sockets.child >= 0
+            ? burrow_launch_clone(LaunchPlan.cloneFlags(namespaces), cgroup ?? -1, &request, &child)
+            : burrow_launch_clone(LaunchPlan.cloneFlags(namespaces), cgroup ?? -1, nil, &child)
+        if sockets.child >= 0 { close(sockets.child) }
+        if rc < 0 && sockets.mine >= 0 { close(sockets.mine) }
         if rc < 0 && child.cgroup_error != 0 { throw SystemError("put the container's first process in its cgroup", errno: child.cgroup_error) }
         if rc < 0 { throw cloneFailure(errno: -rc, namespaces: namespaces) }
-        return Pending(child: child, namespaces: namespaces)
+        return Pending(child: child, namespaces: namespaces, tapSocket: sockets.mine)
     }
 
     /// Starts `plan`; returns once the child has exec'd (or, for a plan

@@ -99,6 +99,12 @@ public struct ContainerCreation {
         config.limitFlags = options.limitFlags
         config.ulimits = options.ulimits
         config.readOnlyRoot = options.readOnly
+        config.allowHostLoopback = options.allowHostLoopback
+        config.publish = options.publish
+        if options.publishAll {
+            let exposed = PortSpec.exposed(Array(image.exposedPorts?.keys ?? [:].keys))
+            config.publish += exposed.filter { port in !options.publish.contains { $0.containerKey == port.containerKey } }
+        }
         return config
     }
 

@@ -46,7 +46,24 @@ public struct ContainerLaunch {
         var namespaces = ContainerPlan.namespaces(network: network)
         let joined = joinStandingNamespace(mapping)
         if joined { namespaces.remove(.user) }
-        return (try Launcher.clone(namespaces, cgroup: cgroup), joined ? nil : mapping)
+        let tap = network == .slirp ? SlirpNetwork.tap : nil
+        return (try Launcher.clone(namespaces, cgroup: cgroup, tap: tap), joined ? nil : mapping)
+    }
+
+    /// Binds the ports the container publishes, before it starts: a busy
+    /// or privileged port fails here.
+    public func bindPorts(_ config: ContainerConfig) throws -> [PortBinding.Bound] {
+        ContainerLaunch.network(config) == .slirp ? try PortBinding.bind(config.publish) : []
+    }
+
+    /// Starts the userspace network of a slirp container on the TAP device
+    /// its child made; nil for the other networks. The helper gets copies
+    /// of the bound ports: the caller releases its own.
+    public func startNetwork(_ pending: Launcher.Pending, config: ContainerConfig, ports: [PortBinding.Bound]) throws -> NetworkHelper? {
+        guard ContainerLaunch.network(config) == .slirp else { return nil }
+        let end = try pending.receiveNetwork()
+        defer { end.close() }
+        return try NetworkHelper.start(end, ports: ports, allowHostLoopback: config.allowHostLoopback)
     }
 
     /// Joins the standing namespace for a mapping with subordinate ids; false
@@ -96,20 +113,34 @@ public struct ContainerLaunch {
         return path
     }
 
+    /// A started container: its first process, and the network helper
+    /// that the caller stops when the container ends.
+    public struct Started {
+        public let child: Launcher.Child
+        public let network: NetworkHelper?
+        /// The ports published, with the host ports they got.
+        public let ports: [PortMapping]
+    }
+
     /// Starts the container and returns once its program runs. The caller
     /// is the container's parent and waits for it.
-    public func start(_ config: ContainerConfig, id: String, streams: Streams, cgroup: Int32? = nil) throws -> Launcher.Child {
+    public func start(_ config: ContainerConfig, id: String, streams: Streams, cgroup: Int32? = nil) throws -> Started {
         let mapping = try mapping(config)
         if mapping.needsHelpers { _ = try HelperPrograms.locate() }
+        let ports = try bindPorts(config)
+        defer { PortBinding.release(ports) }
         let child = try cloneChild(network: ContainerLaunch.network(config), mapping: mapping, cgroup: cgroup)
+        var network: NetworkHelper? = nil
         do {
             var plan = try plan(config, mapping: mapping, filesystem: filesystem(config, id: id), streams: streams)
             if child.mapping == nil { plan.namespaces.remove(.user) }
+            network = try startNetwork(child.pending, config: config, ports: ports)
             try child.pending.start(plan, mapping: child.mapping)
+            return Started(child: try child.pending.finish(), network: network, ports: ports.map(\.mapping))
         } catch {
             child.pending.abandon()
+            network?.stop()
             throw error
         }
-        return try child.pending.finish()
     }
 }

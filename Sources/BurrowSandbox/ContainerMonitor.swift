@@ -60,9 +60,12 @@ public struct ContainerMonitor {
                 cgroupFD = fd
             }
             defer { if let cgroupFD { close(cgroupFD) } }
-            let child = try launch.start(config, id: id, streams: streams.forChild, cgroup: cgroupFD)
+            let launched = try launch.start(config, id: id, streams: streams.forChild, cgroup: cgroupFD)
+            let child = launched.child
+            defer { launched.network?.stop() }
             try streams.afterStart()
             try store.updateContainer(id) { record in
+                record.ports = launched.ports
                 record.process = ProcessIdentity.of(child.pid)
                 record.attachSocket = socket.path
                 record.cgroup = cgroup

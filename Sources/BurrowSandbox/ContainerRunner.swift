@@ -77,12 +77,17 @@ public struct ContainerRunner {
         let name = options.name ?? ContainerNames.random()
         let pending: Launcher.Pending
         var record: ContainerRecord
+        var network: NetworkHelper? = nil
+        defer { network?.stop() }
         do {
+            let ports = try launch.bindPorts(config)
+            defer { PortBinding.release(ports) }
             if child == nil { child = try launch.cloneChild(network: options.network, mapping: setting.mapping, cgroup: cgroup?.directoryFD) }
             guard let child else { preconditionFailure("the container's child was not cloned") }
             pending = child.pending
             var plan = try launch.plan(config, mapping: setting.mapping, filesystem: filesystem, streams: streams)
             if child.mapping == nil { plan.namespaces.remove(.user) }
+            network = try launch.startNetwork(pending, config: config, ports: ports)
             try pending.start(plan, mapping: child.mapping)
             // This process runs the container: it is its monitor.
             record = try creation.register(config, id: id, name: name) { record in
@@ -91,6 +96,7 @@ public struct ContainerRunner {
                 record.monitor = ProcessIdentity.current()
                 record.process = ProcessIdentity.of(pending.pid)
                 record.cgroup = cgroup?.path
+                record.ports = ports.map(\.mapping)
             }
         } catch {
             child?.pending.abandon()

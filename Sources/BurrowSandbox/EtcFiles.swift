@@ -15,7 +15,7 @@ enum EtcFiles {
             ff00::0\tip6-mcastprefix
             ff02::1\tip6-allnodes
             ff02::2\tip6-allrouters
-            127.0.1.1\t\(hostname)
+            \(network == .slirp ? SlirpNetwork.containerAddress : "127.0.1.1")\t\(hostname)
 
             """
         }
@@ -23,15 +23,18 @@ enum EtcFiles {
         return [("hosts", hosts), ("hostname", "\(hostname)\n"), ("resolv.conf", resolv)]
     }
 
-    /// The host's resolv.conf; without the host's network, nameservers on
-    /// the host's loopback cannot be reached from the container, so they go.
+    /// The host's resolv.conf for `host`; for slirp, the stack's DNS
+    /// forwarder (which asks the host's resolver) with the host's search
+    /// domains and options; for none, the host's file without nameservers
+    /// on the host's loopback, which the container cannot reach.
     static func resolvConf(host: String, network: RunOptions.Network) -> String {
         guard network != .host else { return host }
         var lines: [String] = []
+        if network == .slirp { lines.append("nameserver \(SlirpNetwork.nameserver)") }
         for line in host.split(separator: "\n", omittingEmptySubsequences: false) {
             let fields = line.split(whereSeparator: { $0 == " " || $0 == "\t" })
             if fields.first == "nameserver", let address = fields.dropFirst().first,
-               address.hasPrefix("127.") || address == "::1" {
+               network == .slirp || address.hasPrefix("127.") || address == "::1" {
                 continue
             }
             lines.append(String(line))

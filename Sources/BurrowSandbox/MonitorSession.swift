@@ -69,7 +69,7 @@ public struct MonitorSession {
             arguments += ["--client-flags", String(attach.flags)]
             if attach.tty, let size = MonitorSession.terminalSize() { arguments += ["--tty-size", "\(size.rows),\(size.columns)"] }
         }
-        let pid = MonitorSession.spawn(arguments, keeping: theirs)
+        let pid = MonitorSession.spawn(arguments, keeping: [theirs])
         close(theirs)
         if pid < 0 {
             try? cgroup?.remove()
@@ -158,10 +158,12 @@ public struct MonitorSession {
         return nil
     }
 
-    static func spawn(_ arguments: [String], keeping fd: Int32) -> Int32 {
+    /// Starts a helper in a session of its own with `keeping` as its
+    /// descriptors 3, 4, ...; returns its pid, or -errno.
+    static func spawn(_ arguments: [String], keeping fds: [Int32]) -> Int32 {
         let argv = arguments.map { strdup($0) }
         defer { argv.forEach { free($0) } }
         var cArgv = argv + [nil]
-        return burrow_spawn_detached(arguments[0], &cArgv, environ, fd)
+        return burrow_spawn_detached(arguments[0], &cArgv, environ, fds, Int32(fds.count))
     }
 }

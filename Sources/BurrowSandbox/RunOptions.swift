@@ -1,8 +1,10 @@
 import BurrowStorage
+import BurrowStore
 
 /// What `burrow run` was asked for, after argument parsing.
 public struct RunOptions: Sendable {
-    public enum Network: String, Sendable { case none, host }
+    /// slirp (the default): a userspace network; none: loopback only; host: the host's.
+    public enum Network: String, Sendable { case slirp, none, host }
     public enum UserNamespace: Sendable, Equatable { case rootless, keepID }
 
     public var image: String
@@ -18,7 +20,12 @@ public struct RunOptions: Sendable {
     public var name: String? = nil
     public var remove = false
     public var interactive = false
-    public var network: Network = .none
+    public var network: Network = .slirp
+    /// slirp only: the gateway address reaches the host's loopback.
+    public var allowHostLoopback = false
+    /// -p, parsed; -P adds the image's exposed ports.
+    public var publish: [PortMapping] = []
+    public var publishAll = false
     public var userNamespace: UserNamespace = .rootless
     public var storageDriver: StorageDriver? = nil
     public var dryRun = false

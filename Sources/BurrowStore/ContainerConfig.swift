@@ -26,8 +26,12 @@ public struct ContainerConfig: JSONRecord, Sendable, Equatable {
     /// Supplementary groups from the image's /etc/group.
     public var groups: [UInt32]
     public var hostname: String
-    /// "none" or "host".
+    /// "slirp", "none" or "host".
     public var network: String
+    /// slirp only: the container reaches the host's loopback through the gateway.
+    public var allowHostLoopback = false
+    /// -p and -P: what to publish (host port 0: any free one).
+    public var publish: [PortMapping] = []
     /// "" (root inside is the user) or "keep-id".
     public var userNamespace: String
 
@@ -113,6 +117,8 @@ public struct ContainerConfig: JSONRecord, Sendable, Equatable {
         ulimits = json["ulimits"]?.strings ?? []
         for item in json["mounts"]?.array ?? [] { mounts.append(try ContainerMount(json: item)) }
         readOnlyRoot = json["readOnlyRoot"]?.bool ?? false
+        allowHostLoopback = json["allowHostLoopback"]?.bool ?? false
+        publish = try PortMapping.list(json["publish"])
     }
 
     public var json: JSONValue {
@@ -131,6 +137,7 @@ public struct ContainerConfig: JSONRecord, Sendable, Equatable {
             ("limits", .object(limitFlags.keys.sorted().map { ($0, .string(limitFlags[$0]!)) })),
             ("ulimits", .array(ulimits.map { .string($0) })),
             ("mounts", .array(mounts.map(\.json))), ("readOnlyRoot", .bool(readOnlyRoot)),
+            ("allowHostLoopback", .bool(allowHostLoopback)), ("publish", .array(publish.map(\.json))),
         ])
     }
 }

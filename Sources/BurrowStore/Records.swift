@@ -101,7 +101,8 @@ public struct ContainerRecord: JSONRecord, Sendable {
     /// given; `volume rm` reads the volume names here. Empty in records
     /// written before containers had mounts.
     public var mounts: [ContainerMount] = []
-
+    /// The ports published while it runs, with the host ports they got.
+    public var ports: [PortMapping] = []
 
     public init(id: String, name: String, imageID: Digest, imageName: String, layers: [Digest], command: [String], created: String, driver: String, autoRemove: Bool) {
         self.id = id
@@ -144,6 +145,7 @@ public struct ContainerRecord: JSONRecord, Sendable {
             for item in items { mounts.append(try ContainerMount(json: item)) }
             self.mounts = mounts
         }
+        ports = try PortMapping.list(json["ports"])
     }
 
     public var json: JSONValue {
@@ -155,7 +157,8 @@ public struct ContainerRecord: JSONRecord, Sendable {
                  ("layerView", .optional(layerView)), ("started", .optional(started)),
                  ("monitor", .optional(monitor?.description)), ("process", .optional(process?.description)),
                  ("attachSocket", .optional(attachSocket)), ("error", .optional(error)), ("restartCount", .number(restartCount)),
-                 ("cgroup", .optional(cgroup)), ("mounts", .array(mounts.map(\.json)))])
+                 ("cgroup", .optional(cgroup)), ("mounts", .array(mounts.map(\.json))),
+                 ("ports", .array(ports.map(\.json)))])
     }
 }
 

@@ -228,6 +228,7 @@ void child_main(const struct child_start *start)
     if (start->clone_flags & CLONE_NEWNET) {
         if (unshare(CLONE_NEWNET) != 0) network_error = errno;
         else network_error = -child_loopback_up();
+        if (start->has_tap) network_error = child_tap_up(start, network_error);
     }
 
     struct decoded_plan decoded;

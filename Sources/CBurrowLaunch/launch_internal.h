@@ -30,6 +30,8 @@ struct child_start {
     int sync_read;              /* the plan arrives here: a uint64_t size, then the bytes */
     int report_write;
     int parent_ends[2];         /* the parent's pipe ends, closed first thing in the child */
+    int has_tap;
+    struct burrow_tap tap;      /* with has_tap: the device to make (child_tap.c) */
 };
 
 /* The plan area's size: room for the largest argv and environment exec takes. */
@@ -53,6 +55,11 @@ void child_report(const struct decoded_plan *plan, uint32_t kind, uint32_t step,
 void child_fail(const struct decoded_plan *plan, uint32_t step, int error) __attribute__((noreturn));
 /* Brings up the loopback interface of a new network namespace. 0 or -errno. */
 int child_loopback_up(void);
+/* Makes the TAP device of start->tap in the new network namespace and sends
+ * it with the namespaces' descriptors; or, when `error` (an errno from
+ * making the namespace) or the device fails, sends that errno. Returns the
+ * errno sent, 0 when the device went. */
+int child_tap_up(const struct child_start *start, int error);
 /* Makes the container's terminal (child_console.c). 0 or -errno. */
 int child_console(const struct decoded_plan *plan);
 /* Walks the plan's steps (child_steps.c). */

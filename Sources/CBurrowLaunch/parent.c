@@ -88,7 +88,7 @@ static int write_cgroup_procs(int cgroup_fd, long pid)
     return rc;
 }
 
-int burrow_launch_clone(uint64_t clone_flags, int cgroup_fd, struct burrow_child *child)
+int burrow_launch_clone(uint64_t clone_flags, int cgroup_fd, const struct burrow_tap *tap, struct burrow_child *child)
 {
     child->cgroup_error = 0;
     struct child_start start;
@@ -115,6 +115,10 @@ int burrow_launch_clone(uint64_t clone_flags, int cgroup_fd, struct burrow_child
     start.report_write = report_pipe[1];
     start.parent_ends[0] = sync_pipe[1];
     start.parent_ends[1] = report_pipe[0];
+    if (tap != NULL && (clone_flags & CLONE_NEWNET)) {
+        start.has_tap = 1;
+        start.tap = *tap;
+    }
 
     /* Everything blocked across clone, so no handler of this process runs in
      * the child; the child resets dispositions and unblocks. */

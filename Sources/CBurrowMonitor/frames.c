@@ -104,17 +104,29 @@ int burrow_receive_descriptor(int socket_fd)
     return fd;
 }
 
-int burrow_spawn_detached(const char *path, char *const argv[], char *const envp[], int keep_fd)
+int burrow_spawn_detached(const char *path, char *const argv[], char *const envp[], const int *keep, int keep_count)
 {
+    /* Copies far above 3 + keep_count first, so that no dup2 below
+     * overwrites a descriptor a later one still reads. */
+    int copies[256];
+    if (keep_count < 0 || keep_count > 256) return -EINVAL;
+    for (int i = 0; i < keep_count; i++) {
+        copies[i] = fcntl(keep[i], F_DUPFD_CLOEXEC, 64);
+        if (copies[i] < 0) {
+            int error = errno;
+            while (i-- > 0) close(copies[i]);
+            return -error;
+        }
+    }
     posix_spawn_file_actions_t actions;
     posix_spawnattr_t attributes;
     posix_spawn_file_actions_init(&actions);
     posix_spawnattr_init(&attributes);
-    if (keep_fd >= 0) posix_spawn_file_actions_adddup2(&actions, keep_fd, 3);
+    for (int i = 0; i < keep_count; i++) posix_spawn_file_actions_adddup2(&actions, copies[i], 3 + i);
     for (int fd = 0; fd < 3; fd++) posix_spawn_file_actions_addopen(&actions, fd, "/dev/null", O_RDWR, 0);
     /* Nothing else of the caller's: a pipe held by a monitor that lives for
      * days would keep its reader from ever seeing the end. */
-    posix_spawn_file_actions_addclosefrom_np(&actions, keep_fd >= 0 ? 4 : 3);
+    posix_spawn_file_actions_addclosefrom_np(&actions, 3 + keep_count);
     sigset_t none, all;
     sigemptyset(&none);
     sigfillset(&all);
@@ -125,5 +137,6 @@ int burrow_spawn_detached(const char *path, char *const argv[], char *const envp
     int rc = posix_spawn(&pid, path, &actions, &attributes, argv, envp);
     posix_spawn_file_actions_destroy(&actions);
     posix_spawnattr_destroy(&attributes);
+    for (int i = 0; i < keep_count; i++) close(copies[i]);
     return rc == 0 ? pid : -rc;
 }

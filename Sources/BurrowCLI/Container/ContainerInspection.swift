@@ -1,3 +1,4 @@
+import BurrowSandbox
 import BurrowStore
 
 /// `docker inspect`'s JSON for a container, the parts burrow has.
@@ -14,13 +15,29 @@ struct ContainerInspection: Encodable {
     enum StateKeys: String, CodingKey {
         case Status, Running, Paused, Restarting, OOMKilled, Dead, Pid, ExitCode, Error, StartedAt, FinishedAt
     }
-    enum HostKeys: String, CodingKey { case AutoRemove, NetworkMode, UsernsMode, Init, ReadonlyRootfs }
+    enum HostKeys: String, CodingKey { case AutoRemove, NetworkMode, UsernsMode, Init, ReadonlyRootfs, PortBindings }
     enum ConfigKeys: String, CodingKey {
         case Hostname, Domainname, User, AttachStdin, AttachStdout, AttachStderr, Tty, OpenStdin, StdinOnce, Env, Cmd, Image,
              WorkingDir, Entrypoint, StopSignal, StopTimeout
     }
-    enum NetworkKeys: String, CodingKey { case Ports }
+    enum NetworkKeys: String, CodingKey { case Ports, IPAddress, IPPrefixLen, Gateway, MacAddress, PortForwarding }
     struct Empty: Encodable {}
+
+    /// Ports by container port, as Docker keys them: {"80/tcp": [{"HostIp": "0.0.0.0", "HostPort": "4000"}]}.
+    struct PortTable: Encodable {
+        let ports: [PortMapping]
+        struct Binding: Encodable {
+            let HostIp: String
+            let HostPort: String
+        }
+        func encode(to encoder: Encoder) throws {
+            var table: [String: [Binding]] = [:]
+            for port in ports {
+                table[port.containerKey, default: []].append(Binding(HostIp: port.hostAddress ?? "", HostPort: port.hostPort == 0 ? "" : "\(port.hostPort)"))
+            }
+            try table.encode(to: encoder)
+        }
+    }
 
     /// A mount as Docker lists it.
     struct Mount: Encodable {
@@ -68,6 +85,7 @@ struct ContainerInspection: Encodable {
         try h.encode(config?.userNamespace ?? "", forKey: .UsernsMode)
         try h.encode(config?.initProcess ?? false, forKey: .Init)
         try h.encode(config?.readOnlyRoot ?? false, forKey: .ReadonlyRootfs)
+        try h.encode(PortTable(ports: config?.publish ?? []), forKey: .PortBindings)
         if let config {
             var k = c.nestedContainer(keyedBy: ConfigKeys.self, forKey: .Config)
             try k.encode(config.hostname, forKey: .Hostname)
@@ -89,6 +107,17 @@ struct ContainerInspection: Encodable {
         }
         try c.encode(record.mounts.map(Mount.init), forKey: .Mounts)
         var n = c.nestedContainer(keyedBy: NetworkKeys.self, forKey: .NetworkSettings)
-        try n.encode(Empty(), forKey: .Ports)
+        try n.encode(PortTable(ports: record.isRunning ? record.ports : []), forKey: .Ports)
+        let slirp = config?.network == RunOptions.Network.slirp.rawValue
+        try n.encode(slirp ? SlirpNetwork.containerAddress : "", forKey: .IPAddress)
+        try n.encode(slirp ? SlirpNetwork.prefixLength : 0, forKey: .IPPrefixLen)
+        try n.encode(slirp ? SlirpNetwork.gateway : "", forKey: .Gateway)
+        try n.encode("", forKey: .MacAddress)
+        if slirp && !(config?.publish.isEmpty ?? true) {
+            // The forwarder splices host connections to sockets it opens in
+            // the container: the container sees them come from its own address.
+            try n.encode("splice: connections reach the container from \(SlirpNetwork.containerAddress), not from the client's address",
+                         forKey: .PortForwarding)
+        }
     }
 }

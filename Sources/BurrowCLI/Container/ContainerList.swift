@@ -60,7 +60,7 @@ enum ContainerList: Command {
             let created = Timestamp.parse(record.created) ?? 0
             return Row(Command: "\"\(command)\"", CreatedAt: record.created, ID: noTrunc ? record.id : String(record.id.prefix(12)),
                        Image: record.imageName, Labels: "", LocalVolumes: "0", Mounts: "", Names: record.name,
-                       Networks: "", Ports: "", RunningFor: Timestamp.ago(created), Size: "0B", State: state, Status: status)
+                       Networks: "", Ports: ContainerPort.summary(record), RunningFor: Timestamp.ago(created), Size: "0B", State: state, Status: status)
         }
         if arguments.flag("quiet") {
             for row in rows { context.out(row.ID) }

@@ -16,8 +16,10 @@ enum ContainerOptions {
         OptionSpec("hostname", short: "h", value: "NAME", help: "The container's hostname"),
         OptionSpec("name", value: "NAME", help: "Name the container"),
         OptionSpec("userns", value: "MODE", help: "User namespace: \"\" (root inside is you) or keep-id (you keep your uid)"),
-        OptionSpec("network", value: "MODE", help: "none (the default: loopback only) or host"),
+        OptionSpec("network", value: "MODE", help: "slirp (the default: a userspace network), none (loopback only) or host"),
         OptionSpec("net", value: "MODE", help: "The same as --network"),
+        OptionSpec("publish", short: "p", value: "[IP:][HOST:]PORT[/udp]", repeatable: true, help: "Publish a container port on the host: 4000:80, 127.0.0.1:4000:80, 80"),
+        OptionSpec("publish-all", short: "P", help: "Publish every port the image exposes, each on a free host port"),
         OptionSpec("init", help: "Run a small init as PID 1 that passes signals on and reaps orphans"),
         OptionSpec("stop-timeout", value: "SECONDS", help: "Seconds 'stop' waits before SIGKILL (default 10)"),
         OptionSpec("volume", short: "v", value: "[SOURCE:]TARGET[:OPTIONS]", repeatable: true, help: "Bind a host path or mount a volume (named or anonymous)"),
@@ -75,10 +77,17 @@ enum ContainerOptions {
         case "keep-id": options.userNamespace = .keepID
         case let other?: throw BurrowError.invalidArgument("--userns=\(other) is unknown: use keep-id, or leave it out")
         }
-        switch arguments.value("network") ?? arguments.value("net") {
-        case nil, "none": options.network = .none
-        case "host": options.network = .host
-        case let other?: throw BurrowError.invalidArgument("--network \(other) is not available: use none or host")
+        do {
+            let network = try NetworkMode.parse(arguments.value("network") ?? arguments.value("net"))
+            options.network = network.network
+            options.allowHostLoopback = network.allowHostLoopback
+            options.publish = try arguments.values("publish").flatMap { spec throws(PortSpec.Invalid) in try PortSpec.parse(spec) }
+        } catch {
+            throw BurrowError.invalidArgument("\(error)")
+        }
+        options.publishAll = arguments.flag("publish-all")
+        if options.network != .slirp && (!options.publish.isEmpty || options.publishAll) {
+            throw BurrowError.invalidArgument("ports cannot be published with --network \(options.network.rawValue): publish them with the slirp network (the default)")
         }
         return options
     }

@@ -1,3 +1,5 @@
+import BurrowSandbox
+import BurrowStore
 import BurrowSystem
 
 enum ContainerPort: Command {
@@ -7,13 +9,23 @@ enum ContainerPort: Command {
     static func run(_ arguments: ParsedArguments, _ context: Context) throws -> Int32 {
         let store = try context.store()
         let name = arguments.positionals[0]
-        _ = try store.resolveContainer(name)
-        // No container publishes ports yet: there is only none and host networking.
-        if arguments.positionals.count == 2 {
-            var port = arguments.positionals[1]
-            if !port.contains("/") { port += "/tcp" }
-            throw BurrowError.notFound("no public port '\(port)' published for \(name)")
+        let id = try store.resolveContainer(name)
+        let ports = try store.currentContainer(id).map { $0.isRunning ? $0.ports : [] } ?? []
+        guard arguments.positionals.count == 2 else {
+            for port in ports { context.out("\(port.containerKey) -> \(port.hostEndpoint)") }
+            return 0
         }
+        var key = arguments.positionals[1].lowercased()
+        if !key.contains("/") { key += "/tcp" }
+        let matching = ports.filter { $0.containerKey == key }
+        guard !matching.isEmpty else { throw BurrowError.notFound("no public port '\(key)' published for \(name)") }
+        for port in matching { context.out(port.hostEndpoint) }
         return 0
+    }
+
+    /// `0.0.0.0:4000->80/tcp, [::]:4000->80/tcp`, as `ps` shows them.
+    static func summary(_ record: ContainerRecord) -> String {
+        guard record.isRunning else { return "" }
+        return record.ports.map { "\($0.hostEndpoint)->\($0.containerKey)" }.joined(separator: ", ")
     }
 }

@@ -149,6 +149,20 @@ struct burrow_child {
     int cgroup_error;           /* errno when the child could not be put in its cgroup (it is gone then) */
 };
 
+/* A userspace network's end in the container: a TAP device the child makes
+ * in its new network namespace, before its plan arrives, with this address
+ * and a default route through the gateway. The child sends the device, its
+ * network namespace and its user namespace over `socket` (SCM_RIGHTS), or
+ * a 4-byte errno and none when it could not. Addresses in network order. */
+struct burrow_tap {
+    int socket;
+    uint32_t address;
+    uint32_t netmask;
+    uint32_t gateway;
+    uint32_t mtu;
+    char name[16];
+};
+
 /* Clones a child into the namespaces in clone_flags (CLONE_NEWNET it makes
  * itself, with its loopback up) and returns at once: the caller decides the
  * plan while the kernel makes the namespaces, writes the id maps, and sends
@@ -157,9 +171,15 @@ struct burrow_child {
  * open cgroup v2 directory) the child starts in that cgroup: clone3 with
  * CLONE_INTO_CGROUP, or, where the kernel refuses that, its pid written to
  * the cgroup's cgroup.procs before it gets its plan; -1 leaves it in the
- * caller's. Returns 0, or -errno (with child->cgroup_error set when it was
+ * caller's. A non-NULL `tap` (with CLONE_NEWNET) gives the namespace a
+ * TAP device as described above. Returns 0, or -errno (with child->cgroup_error set when it was
  * the cgroup that refused the child). */
-int burrow_launch_clone(uint64_t clone_flags, int cgroup_fd, struct burrow_child *child);
+int burrow_launch_clone(uint64_t clone_flags, int cgroup_fd, const struct burrow_tap *tap, struct burrow_child *child);
+
+/* Receives what a child with a TAP device sent: its descriptors for the
+ * device, its network namespace and its user namespace, in that order.
+ * Returns 0, or -errno (the child's own when it could not make the device). */
+int burrow_tap_receive(int socket_fd, int fds[3]);
 
 /* Validates the plan and sends it to the child, which then runs it. Returns
  * 0, -EINVAL for a malformed plan or one for other namespaces, -E2BIG for

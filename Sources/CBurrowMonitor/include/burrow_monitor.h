@@ -98,9 +98,10 @@ int burrow_frame_read(int fd, uint32_t *type, void *payload, uint32_t capacity);
 int burrow_receive_descriptor(int socket_fd);
 
 /* Starts `path` with `argv` and `envp` in a session of its own, standard
- * streams on /dev/null and `keep_fd` (if >= 0) as descriptor 3, every
- * signal at its default. Returns the pid, or -errno. */
-int burrow_spawn_detached(const char *path, char *const argv[], char *const envp[], int keep_fd);
+ * streams on /dev/null and the `keep_count` (at most 256) descriptors of
+ * `keep` as descriptors 3, 4, ..., every signal at its default. Returns
+ * the pid, or -errno. */
+int burrow_spawn_detached(const char *path, char *const argv[], char *const envp[], const int *keep, int keep_count);
 
 /* Lets go of the pages of burrow's own code that start-up touched (they
  * fault back in from the page cache when used). The number of ranges, or -1. */
