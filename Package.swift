@@ -29,7 +29,8 @@ let package = Package(
         .target(name: "BurrowStorage", dependencies: ["BurrowStore", "BurrowLaunch", "BurrowArchive", "BurrowSystem", "BurrowOCI"]),
         .target(name: "BurrowTransport", dependencies: ["BurrowOCI", "BurrowArchive", "BurrowStore", "BurrowSystem"]),
         .target(name: "BurrowSandbox", dependencies: ["BurrowOCI", "BurrowStore", "BurrowStorage", "BurrowLaunch", "BurrowArchive", "BurrowSystem", "CBurrowLaunch", "CBurrowMonitor"]),
-        .target(name: "BurrowCLI", dependencies: ["BurrowOCI", "BurrowStore", "BurrowStorage", "BurrowTransport", "BurrowSandbox", "BurrowLaunch", "BurrowArchive", "BurrowSystem"]),
+        .target(name: "BurrowBuild", dependencies: ["BurrowDockerfile", "BurrowOCI", "BurrowStore", "BurrowStorage", "BurrowTransport", "BurrowSandbox", "BurrowArchive", "BurrowSystem", "CBurrowSys"]),
+        .target(name: "BurrowCLI", dependencies: ["BurrowBuild", "BurrowDockerfile", "BurrowOCI", "BurrowStore", "BurrowStorage", "BurrowTransport", "BurrowSandbox", "BurrowLaunch", "BurrowArchive", "BurrowSystem"]),
         .executableTarget(name: "burrow", dependencies: ["BurrowCLI"],
                           linkerSettings: [.unsafeFlags(["-static-executable"], .when(configuration: .release))]),
         // C only: --as-needed leaves out the Swift runtime SwiftPM links into every executable.
