@@ -416,7 +416,7 @@ public final class Builder {
     // MARK: RUN
 
     func run(_ line: CommandLine, heredocs: [Heredoc], network: String?, _ before: State, _ instruction: Instruction) throws -> State {
-        var state = before
+        let state = before
         var arguments: [String]
         switch line {
         case .exec(let list):
@@ -558,7 +558,6 @@ public final class Builder {
 
     func copyStep(_ copy: CopyCommand, isAdd: Bool, _ state: State, _ instruction: Instruction) throws -> State {
         let lookup: (String) -> String? = { state.lookup($0) }
-        if !copy.heredocs.isEmpty { throw fail(instruction, "\(instruction.keyword) with a heredoc is not supported yet: write the file with RUN cat <<EOF > FILE") }
         var destination = try expand(copy.destination, instruction, lookup)
         if !destination.hasPrefix("/") {
             let workdir = state.config.workingDir ?? "/"
@@ -596,6 +595,9 @@ public final class Builder {
                                uid: owner.uid, gid: owner.gid, mode: mode)]
             }
         }
+        if !copy.heredocs.isEmpty {
+            return try heredocStep(copy, destination: destination, owner: owner, mode: mode, flags: flags, state, instruction)
+        }
         var resolved: [String] = []
         for source in sources {
             if source.hasPrefix("http://") || source.hasPrefix("https://") || source.hasPrefix("git@") {
@@ -625,6 +627,29 @@ public final class Builder {
                                                 uid: copy.chown == nil ? nil : owner.uid, gid: copy.chown == nil ? nil : owner.gid))
             }
             return operations
+        }
+    }
+
+    /// COPY <<NAME: each heredoc's body becomes a file of that name.
+    func heredocStep(_ copy: CopyCommand, destination: String, owner: (uid: UInt32, gid: UInt32), mode: UInt32?, flags: String,
+                     _ state: State, _ instruction: Instruction) throws -> State {
+        guard copy.sources.allSatisfy({ $0.hasPrefix("<<") }) else {
+            throw fail(instruction, "\(instruction.keyword) mixes heredocs with other sources: give them in two instructions")
+        }
+        let staging = try store.makeStaging("build-heredoc")
+        defer { staging.discard() }
+        let hasher = SHA256Hasher()
+        var names: [String] = []
+        for heredoc in copy.heredocs {
+            try FileSystem.makeDirectories(staging.path, mode: 0o755)
+            try FileSystem.writeFile("\(staging.path)/\(heredoc.name)", Array(heredoc.body.utf8), mode: 0o644)
+            hasher.update(Array("\(heredoc.name)\u{0}\(heredoc.body)\u{0}".utf8))
+            names.append(heredoc.name)
+        }
+        let target = names.count > 1 && !destination.hasSuffix("/") ? destination + "/" : destination
+        let key = stepKey(state, "\(instruction.keyword) \(flags) heredocs -> \(target) \(hasher.finish())")
+        return try fileStep(state, key: key, instruction: instruction) {
+            [FileOperation(kind: .copy, sources: names, sourceRoot: staging.path, destination: target, uid: owner.uid, gid: owner.gid, mode: mode)]
         }
     }
 
