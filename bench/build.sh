@@ -79,9 +79,11 @@ measure() {
     [[ -z ${SKIP[burrow]:-} ]] && args+=(-n burrow "$(cmdline "$BURROW" build -q "${extra[@]}" -t bench-app "$CONTEXT")")
     [[ -z ${SKIP[podman]:-} ]] && args+=(-n podman "$(cmdline "${PODMAN_BUILD[@]}" "${extra[@]}" "$CONTEXT")")
     ((${#args[@]})) || { echo "$name: nothing to measure"; return; }
-    local out=/dev/stdout
-    ((QUIET)) && out=/dev/null
-    hyperfine -N --runs "$runs" --warmup "$WARMUP" --export-json "$json" "${args[@]}" >"$out"
+    if ((QUIET)); then
+        hyperfine -N --runs "$runs" --warmup "$WARMUP" --export-json "$json" "${args[@]}" >/dev/null
+    else
+        hyperfine -N --runs "$runs" --warmup "$WARMUP" --export-json "$json" "${args[@]}"
+    fi
     echo "-- $name --"
     jq -r '.results[] | "\(.command) \(.mean) \(.stddev)"' "$json" |
         awk '{ printf "%-8s %10.3f s %10.3f s\n", $1, $2, $3; m[$1] = $2 }

@@ -204,6 +204,7 @@ public final class Builder {
         // ONBUILD triggers of the base run first, then leave the image.
         if let triggers = state.config.onBuild, !triggers.isEmpty {
             state.config.onBuild = nil
+            stepCount += triggers.count
             for trigger in triggers {
                 let parsed: Dockerfile
                 do {
@@ -459,7 +460,14 @@ public final class Builder {
         } catch {
             throw fail(instruction, "RUN could not start: \(error)")
         }
-        if code != 0 { throw fail(instruction, "RUN returned exit code \(code)") }
+        if code != 0 {
+            // Without subordinate ids, setgroups is denied and only root
+            // exists: apt-get and other programs that change users fail.
+            let single = (try? identity.mapping(.rootless).needsHelpers) == false
+            throw fail(instruction, "RUN returned exit code \(code)" + (single
+                ? " (you have no subordinate ids, so the build maps only root and denies setgroups: programs that switch users or groups, such as apt-get, fail; ask an administrator for a range in /etc/subuid and /etc/subgid)"
+                : ""))
+        }
         committed = true
         let request = FileStepRequest(containerID: container.id, layers: state.layers, resultPath: "", operations: [],
                                       mountStubs: BuildContainer.mountStubs)
