@@ -33,7 +33,8 @@ let package = Package(
         .target(name: "BurrowCLI", dependencies: ["BurrowBuild", "BurrowDockerfile", "BurrowOCI", "BurrowStore", "BurrowStorage", "BurrowTransport", "BurrowSandbox", "BurrowLaunch", "BurrowArchive", "BurrowSystem"]),
         .executableTarget(name: "burrow", dependencies: ["BurrowCLI"],
                           linkerSettings: [.unsafeFlags(["-static-executable"], .when(configuration: .release))]),
-        // C only: --as-needed leaves out the Swift runtime SwiftPM links into every executable.
+        // C only. scripts/build.sh links the release one again with the C compiler alone,
+        // without the Swift runtime SwiftPM links into every executable.
         .executableTarget(name: "burrow-net", linkerSettings: [.linkedLibrary("slirp"), .unsafeFlags(["-Xlinker", "--as-needed"])]),
         // Runs inside containers, whose roots hold none of our libraries: static always.
         .executableTarget(name: "burrow-init", linkerSettings: [.unsafeFlags(["-static-executable"])]),

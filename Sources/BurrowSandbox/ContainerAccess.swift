@@ -76,4 +76,16 @@ public struct ContainerAccess {
             close(fd)
         }
     }
+
+    /// Waits up to `timeout` seconds for the container's monitor to end: a
+    /// --rm container's monitor removes it first, so it is gone after.
+    public func waitForMonitor(of record: ContainerRecord, timeout: Double) {
+        guard let monitor = record.monitor else { return }
+        let fd = bsys_pidfd_open(monitor.pid)
+        guard fd >= 0 else { return }
+        defer { close(fd) }
+        guard monitor.isAlive else { return }
+        var entry = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
+        _ = poll(&entry, 1, Int32(timeout * 1000))
+    }
 }

@@ -75,6 +75,9 @@ public struct ContainerMonitor {
             _ = burrow_frame_write(clientFD, UInt32(BURROW_FRAME_STARTED), &started, 4)
 
             let status = streams.monitor(child: child, log: openLog(id), client: client)
+            // The ports are free again before the record says the container
+            // ended: a restart binds them at once.
+            launched.network?.stop()
             unlink(socket.path)
             removeCgroup()
             let code = status.map(Launcher.exitCode(status:)) ?? 125

@@ -18,6 +18,8 @@
 #include <unistd.h>
 
 #define CHUNK (1 << 20)
+#define BULK_BYTES (4 << 20)
+#define BULK_PIPE_BYTES (1 << 20)
 
 /* One direction of a connection: bytes read from `from` wait in the pipe
  * until `to` takes them. */
@@ -26,6 +28,7 @@ struct flow {
     size_t buffered;
     int ended;                  /* `from` said EOF */
     int shut;                   /* `to` was told */
+    size_t moved;               /* bytes so far, to grow the pipe for bulk transfers */
 };
 
 struct endpoint {
@@ -41,7 +44,6 @@ struct connection {
     struct flow flow[2];        /* flow[i] carries fd[i] to fd[1 - i] */
     struct endpoint end[2];
     int connecting;
-    uint32_t watched[2];
 };
 
 struct listener {
@@ -81,25 +83,6 @@ static void bury(void)
     }
 }
 
-static void watch(struct connection *c)
-{
-    for (int side = 0; side < 2; side++) {
-        uint32_t events = EPOLLRDHUP;
-        if (c->connecting) {
-            if (side == 1) events |= EPOLLOUT;
-        } else {
-            const struct flow *out = &c->flow[side];      /* read from this side */
-            const struct flow *in = &c->flow[1 - side];   /* written to this side */
-            if (!out->ended && out->buffered == 0) events |= EPOLLIN;
-            if (in->buffered > 0) events |= EPOLLOUT;
-        }
-        if (events == c->watched[side]) continue;
-        struct epoll_event event = { .events = events, .data.ptr = &c->end[side] };
-        epoll_ctl(epoll_fd, EPOLL_CTL_MOD, c->fd[side], &event);
-        c->watched[side] = events;
-    }
-}
-
 /* Moves what it can of one flow. -1 when the connection is broken. */
 static int pump(struct connection *c, int from)
 {
@@ -118,13 +101,21 @@ static int pump(struct connection *c, int from)
             return 0;
         }
         ssize_t n = splice(source, NULL, f->pipe[1], NULL, CHUNK, SPLICE_F_MOVE | SPLICE_F_NONBLOCK);
-        if (n > 0) { f->buffered += (size_t)n; continue; }
+        if (n > 0) {
+            f->buffered += (size_t)n;
+            /* A bulk transfer gets a large pipe, so each wakeup moves more;
+             * short exchanges keep the default and the user's pipe quota. */
+            if (f->moved < BULK_BYTES && (f->moved += (size_t)n) >= BULK_BYTES) fcntl(f->pipe[1], F_SETPIPE_SZ, BULK_PIPE_BYTES);
+            continue;
+        }
         if (n == 0) { f->ended = 1; continue; }
         if (errno == EINTR) continue;
         if (errno == EAGAIN) return 0;
         return -1;
     }
 }
+
+static void serve(struct connection *c, int side, uint32_t events);
 
 static void accept_client(const struct listener *l)
 {
@@ -152,12 +143,16 @@ static void accept_client(const struct listener *l)
             drop(c);
             continue;
         }
+
         c->connecting = rc != 0;
+        /* Edge-triggered, registered once: every event pumps both flows
+         * until the kernel says EAGAIN, so no readiness is ever missed and
+         * no epoll_ctl is spent per chunk. */
         for (int side = 0; side < 2; side++) {
-            struct epoll_event event = { .events = 0, .data.ptr = &c->end[side] };
+            struct epoll_event event = { .events = EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLET, .data.ptr = &c->end[side] };
             epoll_ctl(epoll_fd, EPOLL_CTL_ADD, c->fd[side], &event);
         }
-        watch(c);
+        if (!c->connecting) serve(c, 1, 0);
     }
 }
 
@@ -177,7 +172,6 @@ static void serve(struct connection *c, int side, uint32_t events)
     if (events & EPOLLERR) { drop(c); return; }
     if (pump(c, 0) < 0 || pump(c, 1) < 0) { drop(c); return; }
     if (c->flow[0].shut && c->flow[1].shut) { drop(c); return; }
-    watch(c);
 }
 
 static void *run(void *argument)

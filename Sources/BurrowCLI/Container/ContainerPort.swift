@@ -10,7 +10,7 @@ enum ContainerPort: Command {
         let store = try context.store()
         let name = arguments.positionals[0]
         let id = try store.resolveContainer(name)
-        let ports = try store.currentContainer(id).map { $0.isRunning ? $0.ports : [] } ?? []
+        let ports = try store.currentContainer(id).map { $0.isRunning ? ordered($0.ports) : [] } ?? []
         guard arguments.positionals.count == 2 else {
             for port in ports { context.out("\(port.containerKey) -> \(port.hostEndpoint)") }
             return 0
@@ -23,9 +23,16 @@ enum ContainerPort: Command {
         return 0
     }
 
+    /// By container port, TCP before UDP, each as published (IPv4 before IPv6).
+    static func ordered(_ ports: [PortMapping]) -> [PortMapping] {
+        ports.enumerated().sorted { a, b in
+            (a.element.containerPort, a.element.transport.rawValue, a.offset) < (b.element.containerPort, b.element.transport.rawValue, b.offset)
+        }.map(\.element)
+    }
+
     /// `0.0.0.0:4000->80/tcp, [::]:4000->80/tcp`, as `ps` shows them.
     static func summary(_ record: ContainerRecord) -> String {
         guard record.isRunning else { return "" }
-        return record.ports.map { "\($0.hostEndpoint)->\($0.containerKey)" }.joined(separator: ", ")
+        return ordered(record.ports).map { "\($0.hostEndpoint)->\($0.containerKey)" }.joined(separator: ", ")
     }
 }

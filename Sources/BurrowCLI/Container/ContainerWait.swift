@@ -11,6 +11,9 @@ enum ContainerWait: Command {
             let id = try store.resolveContainer(name)
             guard let record = try store.currentContainer(id) else { throw BurrowError.notFound("no such container: \(name)") }
             if let code = MonitorSession(store: store).exitCode(of: record) {
+                if (try? store.containerConfig(id))?.autoRemove == true {
+                    ContainerAccess(store: store).waitForMonitor(of: record, timeout: 10)
+                }
                 context.out(String(code))
                 return
             }

@@ -98,6 +98,7 @@ enum SystemInfo: Command {
         }
         fuse.append(("fusermount3", Subprocess.find("fusermount3") ?? "not found"))
         sections.append(("fuse", fuse))
+        sections.append(("network", NetworkReport.lines()))
         sections.append(("cgroups", CgroupReport.lines()))
         sections.append(("host ca", HostCAReport.lines()))
 

@@ -9,6 +9,7 @@ import Glibc
 /// container ends; it dies with the monitor too.
 public final class NetworkHelper {
     public let pid: Int32
+    private var stopped = false
 
     private init(pid: Int32) { self.pid = pid }
 
@@ -50,8 +51,11 @@ public final class NetworkHelper {
         return helper
     }
 
-    /// Ends the network (the container has ended) and reaps the helper.
+    /// Ends the network (the container has ended) and reaps the helper;
+    /// once only, so a reaped pid is never signalled again.
     public func stop() {
+        guard !stopped else { return }
+        stopped = true
         kill(pid, SIGKILL)
         var status: Int32 = 0
         while waitpid(pid, &status, 0) < 0 && errno == EINTR {}

@@ -75,7 +75,8 @@ public struct PortBinding {
         case EACCES where Int(mapping.hostPort) < unprivilegedPortStart:
             return BurrowError.permissionDenied(
                 "cannot publish \(what): ports below \(unprivilegedPortStart) need privileges (sysctl net.ipv4.ip_unprivileged_port_start=\(unprivilegedPortStart)): "
-                + "publish a host port of \(unprivilegedPortStart) or more, e.g. -p \(max(8080, unprivilegedPortStart)):\(mapping.containerPort), or lower that sysctl")
+                + "publish a host port of \(unprivilegedPortStart) or more, e.g. -p \(max(8080, unprivilegedPortStart)):\(mapping.containerPort), "
+                + "or have root lower the sysctl to the port: sysctl -w net.ipv4.ip_unprivileged_port_start=\(mapping.hostPort)")
         case EADDRNOTAVAIL:
             return BurrowError.invalidArgument("cannot publish \(what): the host has no such address")
         default:
