@@ -85,6 +85,7 @@ public final class Builder {
 
     /// Builds the target stage and returns the new image's id.
     public func build() throws -> Digest {
+        for id in BuildContainer.abandoned(store: store) { discard(id) }
         let text: String
         do {
             text = try FileSystem.readText(options.dockerfile)
@@ -127,8 +128,27 @@ public final class Builder {
     }
 
     /// The ARGs before the first FROM, with --build-arg over their defaults.
-    func globalArguments(_ dockerfile: Dockerfile) throws -> [String: String] {
+    /// BuildKit's automatic platform ARGs: in the global scope without a
+    /// declaration, in a stage once it says `ARG TARGETARCH`.
+    static var platformArguments: [String: String] {
+        let platform = Platform.host
         var values: [String: String] = [:]
+        for prefix in ["TARGET", "BUILD"] {
+            values[prefix + "PLATFORM"] = platform.description
+            values[prefix + "OS"] = platform.os
+            values[prefix + "ARCH"] = platform.architecture
+            values[prefix + "VARIANT"] = platform.variant ?? ""
+        }
+        return values
+    }
+
+    /// --build-arg values RUN gets without an ARG, as in Docker; they stay
+    /// out of the image and the cache key.
+    static let proxyArguments = ["HTTP_PROXY", "http_proxy", "HTTPS_PROXY", "https_proxy", "FTP_PROXY", "ftp_proxy",
+                                 "NO_PROXY", "no_proxy", "ALL_PROXY", "all_proxy"]
+
+    func globalArguments(_ dockerfile: Dockerfile) throws -> [String: String] {
+        var values = Builder.platformArguments
         for instruction in dockerfile.globalArguments {
             guard case .arg(let assignments) = instruction.command else { continue }
             for assignment in assignments {
@@ -446,8 +466,12 @@ public final class Builder {
             environment.append("\(name)=\(value)")
         }
         let key = stepKey(state, "RUN \(arguments.joined(separator: "\u{0}"))\n\(stepNetwork.rawValue)\n" + configurationKey(state))
+        for name in Builder.proxyArguments {
+            if let value = options.buildArguments[name], !environment.contains(where: { $0.hasPrefix(name + "=") }) { environment.append("\(name)=\(value)") }
+        }
         if let hit = cached(key, state) { return hit }
         let container = try BuildContainer.create(store: store, identity: identity, layers: state.layers)
+        say(" ---> Running in \(container.id.prefix(12))")
         var committed = false
         defer { if !committed { discard(container) } }
         let process = BuildContainer.Process(arguments: arguments, environment: environment, workingDirectory: state.config.workingDir ?? "/",
@@ -674,6 +698,8 @@ public final class Builder {
 /// Creates the directories of a build container that is only read (COPY --from).
 enum ContainerFilesystemAccess {
     static func create(store: Store, id: String, layers: [Digest]) throws {
-        try BurrowStorage.ContainerFilesystem(layout: store.layout, id: id, driver: .overlay).create(layers: layers)
+        let filesystem = BurrowStorage.ContainerFilesystem(layout: store.layout, id: id, driver: .overlay)
+        try filesystem.create(layers: layers)
+        try BuildContainer.markOwned(filesystem.directory)
     }
 }

@@ -27,7 +27,26 @@ public struct BuildContainer {
         let id = Hex.random(bytes: 32)
         let filesystem = ContainerFilesystem(layout: store.layout, id: id, driver: .overlay)
         try filesystem.create(layers: layers)
+        try markOwned(filesystem.directory)
         return BuildContainer(store: store, identity: identity, id: id, layers: layers, filesystem: filesystem)
+    }
+
+    /// The file that names the build a build container belongs to.
+    public static let ownerFile = "build.owner"
+
+    /// Names this process as the build container's owner: a build killed
+    /// halfway (kill -9, a lost terminal) leaves its directory behind, and
+    /// the next build removes the directories of builds that no longer run.
+    public static func markOwned(_ directory: String) throws {
+        try FileSystem.writeFile("\(directory)/\(ownerFile)", Array(ProcessIdentity.current().description.utf8), mode: 0o600)
+    }
+
+    /// The build containers whose build has ended without removing them.
+    public static func abandoned(store: Store) -> [String] {
+        ((try? FileSystem.entries(of: store.layout.containers)) ?? []).filter { id in
+            guard let text = try? FileSystem.readText("\(store.layout.container(id))/\(ownerFile)") else { return false }
+            return ProcessIdentity(text.trimmingCharacters(in: .whitespacesAndNewlines))?.isAlive != true
+        }
     }
 
     /// What a RUN step runs, and how.

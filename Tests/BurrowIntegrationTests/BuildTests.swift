@@ -181,6 +181,30 @@ extension Integration {
         }
     }
 
+    /// A build killed halfway leaves its build container; the next build removes it.
+    @Test(arguments: TestUser.all)
+    func aKilledBuildIsCleanedUpByTheNext(user: TestUser) throws {
+        let runner = try Runner.shared(user)
+        let before = try BuildTests.containerDirectories(runner)
+        let directory = try BuildTests.context(runner, ["Dockerfile": "FROM busybox\nRUN touch /started && sleep 60\n"])
+        let build = runner.process(Runner.binary, ["build", "--no-cache", directory])
+        build.standardOutput = FileHandle.nullDevice
+        build.standardError = FileHandle.nullDevice
+        try build.run()
+        var left: [String] = []
+        for _ in 0..<100 where left.isEmpty {
+            usleep(100_000)
+            left = try BuildTests.containerDirectories(runner).filter { !before.contains($0) }
+        }
+        kill(build.processIdentifier, SIGKILL)
+        build.waitUntilExit()
+        #expect(!left.isEmpty, "the build never made its container")
+        let next = try runner.burrow("build", "-q", "--no-cache", "--network", "none", try BuildTests.context(runner, ["Dockerfile": "FROM busybox\nRUN true\n"]))
+        #expect(next.code == 0, "\(next)")
+        #expect(try BuildTests.containerDirectories(runner) == before)
+        #expect(try runner.sh("pgrep -u \(user.uid) -f '[s]leep 60' || true").out.isEmpty, "the RUN step outlived its build")
+    }
+
     /// A port nothing listens on.
     static func freePort() -> UInt16 {
         for _ in 0..<1000 {
