@@ -79,9 +79,12 @@ public final class Builder {
         }
     }
 
-    private var built: [Int: State] = [:]
-    private var stepNumber = 0
-    private var stepCount = 0
+    var built: [Int: State] = [:]
+    var stepNumber = 0
+    var stepCount = 0
+    var dockerfile: Dockerfile? = nil
+    /// ARG names the build declared: a --build-arg none of them takes is reported.
+    var declared: Set<String> = []
 
     /// Builds the target stage and returns the new image's id.
     public func build() throws -> Digest {
@@ -122,6 +125,8 @@ public final class Builder {
         encoder.outputFormatting = [.sortedKeys]
         let bytes = Array(try encoder.encode(image))
         let registered = try BuildCommit(store: store).registerImage(config: bytes, layers: final.layers, references: options.tags)
+        let unused = Set(options.buildArguments.keys).subtracting(declared).subtracting(Builder.proxyArguments).sorted()
+        if !unused.isEmpty { say("[Warning] One or more build-args [\(unused.joined(separator: " "))] were not consumed") }
         say("Successfully built \(registered.id.encoded.prefix(12))")
         for tag in options.tags { say("Successfully tagged \(tag.familiar)") }
         return registered.id
@@ -152,6 +157,7 @@ public final class Builder {
         for instruction in dockerfile.globalArguments {
             guard case .arg(let assignments) = instruction.command else { continue }
             for assignment in assignments {
+                declared.insert(assignment.key)
                 if let given = options.buildArguments[assignment.key] {
                     values[assignment.key] = given
                 } else if let value = assignment.value {
@@ -276,6 +282,7 @@ public final class Builder {
             throw fail(instruction, "FROM inside a stage")
         case .arg(let assignments):
             for assignment in assignments {
+                declared.insert(assignment.key)
                 if let given = options.buildArguments[assignment.key] {
                     state.arguments[assignment.key] = given
                 } else if let value = assignment.value {
@@ -434,272 +441,10 @@ public final class Builder {
         }
     }
 
-    // MARK: RUN
-
-    func run(_ line: CommandLine, heredocs: [Heredoc], network: String?, _ before: State, _ instruction: Instruction) throws -> State {
-        let state = before
-        var arguments: [String]
-        switch line {
-        case .exec(let list):
-            arguments = list
-        case .shell(let text):
-            let trimmed = String(text.drop { $0 == " " || $0 == "\t" }.reversed().drop { $0 == " " || $0 == "\t" }.reversed())
-            if heredocs.count == 1, trimmed.hasPrefix("<<"), !trimmed.contains(" ") {
-                // RUN <<EOF alone: the body is the script.
-                arguments = state.shell + [heredocs[0].body]
-            } else {
-                var script = text
-                for heredoc in heredocs { script += "\n" + heredoc.body + (heredoc.body.hasSuffix("\n") ? "" : "\n") + heredoc.name }
-                arguments = state.shell + [script]
-            }
-        }
-        var stepNetwork = options.network
-        if let network {
-            guard let chosen = RunOptions.Network(rawValue: network == "default" ? options.network.rawValue : network) else {
-                throw fail(instruction, "RUN --network=\(network) is unknown: use default, none or host")
-            }
-            stepNetwork = chosen
-        }
-        // ARG values reach RUN's environment, under ENV of the same name.
-        var environment = state.environment
-        for (name, value) in state.arguments.sorted(by: { $0.key < $1.key }) where !environment.contains(where: { $0.hasPrefix(name + "=") }) {
-            environment.append("\(name)=\(value)")
-        }
-        let key = stepKey(state, "RUN \(arguments.joined(separator: "\u{0}"))\n\(stepNetwork.rawValue)\n" + configurationKey(state))
-        for name in Builder.proxyArguments {
-            if let value = options.buildArguments[name], !environment.contains(where: { $0.hasPrefix(name + "=") }) { environment.append("\(name)=\(value)") }
-        }
-        if let hit = cached(key, state) { return hit }
-        let container = try BuildContainer.create(store: store, identity: identity, layers: state.layers)
-        say(" ---> Running in \(container.id.prefix(12))")
-        var committed = false
-        defer { if !committed { discard(container) } }
-        let process = BuildContainer.Process(arguments: arguments, environment: environment, workingDirectory: state.config.workingDir ?? "/",
-                                             user: state.config.user ?? "", network: stepNetwork, hostCA: options.hostCA,
-                                             output: options.quiet ? try quietOutput() : nil)
-        defer { if let fd = process.output { close(fd) } }
-        let code: Int32
-        do {
-            code = try container.run(process, imageID: state.baseID)
-        } catch {
-            throw fail(instruction, "RUN could not start: \(error)")
-        }
-        if code != 0 {
-            // Without subordinate ids, setgroups is denied and only root
-            // exists: apt-get and other programs that change users fail.
-            let single = (try? identity.mapping(.rootless).needsHelpers) == false
-            throw fail(instruction, "RUN returned exit code \(code)" + (single
-                ? " (you have no subordinate ids, so the build maps only root and denies setgroups: programs that switch users or groups, such as apt-get, fail; ask an administrator for a range in /etc/subuid and /etc/subgid)"
-                : ""))
-        }
-        committed = true
-        let request = FileStepRequest(containerID: container.id, layers: state.layers, resultPath: "", operations: [],
-                                      mountStubs: BuildContainer.mountStubs)
-        return try commit(request, state, key: key, instruction: instruction)
-    }
-
-    func quietOutput() throws -> Int32 {
-        let fd = try syscall("open", "/dev/null") { open("/dev/null", O_WRONLY | O_CLOEXEC) }
-        defer { close(fd) }
-        // The launch takes descriptors 3 and above.
-        return try syscall("dup", "/dev/null") { fcntl(fd, F_DUPFD_CLOEXEC, 3) }
-    }
-
-    /// A build container that will not be committed: its files go from inside the user namespace.
-    func discard(_ container: BuildContainer) { discard(container.id) }
-
-    func discard(_ id: String, sources: [String: [Digest]] = [:]) {
-        let directories = [id] + sources.keys
-        let removed = directories.allSatisfy { ContainerFilesystem(layout: store.layout, id: $0, driver: .overlay).remove() }
-        if removed { return }
-        let request = FileStepRequest(containerID: id, layers: [], resultPath: "/dev/null", operations: [], mountStubs: [], sourceContainers: sources)
-        _ = try? runHelper(request, removeOnly: true)
-    }
-
-    // MARK: file steps
-
-    /// The state after a step found in the cache, or nil.
-    func cached(_ key: String, _ state: State) -> State? {
-        guard !options.noCache, let entry = cache.lookup(key), entry.layers.allSatisfy(store.layerExists) else { return nil }
-        guard Array(entry.layers.prefix(state.layers.count)) == state.layers else { return nil }
-        say(" ---> Using cache")
-        say(" ---> \(String(key.dropFirst(7).prefix(12)))")
-        var result = state
-        result.layers = entry.layers
-        result.key = key
-        result.image.created = entry.created
-        return result
-    }
-
-    func fileStep(_ before: State, key: String, instruction: Instruction, sources: [String: [Digest]] = [:], _ operations: () throws -> [FileOperation]) throws -> State {
-        let state = before
-        if let hit = cached(key, state) { return hit }
-        let container = try BuildContainer.create(store: store, identity: identity, layers: state.layers)
-        var request = FileStepRequest(containerID: container.id, layers: state.layers, resultPath: "", operations: [], mountStubs: [])
-        do {
-            request.operations = try operations()
-            for (id, layers) in sources {
-                try ContainerFilesystemAccess.create(store: store, id: id, layers: layers)
-                request.sourceContainers[id] = layers
-            }
-        } catch {
-            discard(container)
-            throw error
-        }
-        return try commit(request, state, key: key, instruction: instruction)
-    }
-
-    /// Runs the helper on a step container; the new layer, if any, goes on the state.
-    func commit(_ base: FileStepRequest, _ before: State, key: String, instruction: Instruction) throws -> State {
-        var state = before
-        let diffID: Digest?
-        do {
-            diffID = try runHelper(base, removeOnly: false, instruction: instruction)
-        } catch {
-            // The helper removes the step's directories itself; not when it never ran.
-            discard(base.containerID, sources: base.sourceContainers)
-            throw error
-        }
-        if let diffID { state.layers.append(diffID) }
-        state.key = key
-        state.image.created = Timestamp.now()
-        cache.store(key, BuildCache.Entry(layers: state.layers, created: state.image.created ?? ""))
-        say(" ---> \(String(key.dropFirst(7).prefix(12)))")
-        return state
-    }
-
-    func runHelper(_ base: FileStepRequest, removeOnly: Bool, instruction: Instruction? = nil) throws -> Digest? {
-        let staging = try store.makeStaging("build-request")
-        defer { staging.discard() }
-        var request = base
-        request.resultPath = removeOnly ? "/dev/null" : "\(staging.path)/result"
-        if removeOnly { request.mountStubs = [] }
-        let encoder = JSONEncoder()
-        let path = "\(staging.path)/request.json"
-        try FileSystem.writeFile(path, Array(try encoder.encode(request)))
-        let code = try helper(path)
-        if removeOnly { return nil }
-        guard code == 0, let text = try? FileSystem.readText(request.resultPath) else {
-            let what = instruction.map { fail($0, "\($0.keyword) failed (see the message above)") } ?? BurrowError.engine("a build step failed")
-            throw what
-        }
-        return text.isEmpty ? nil : Digest(text)
-    }
-
-    // MARK: COPY and ADD
-
-    func copyStep(_ copy: CopyCommand, isAdd: Bool, _ state: State, _ instruction: Instruction) throws -> State {
-        let lookup: (String) -> String? = { state.lookup($0) }
-        var destination = try expand(copy.destination, instruction, lookup)
-        if !destination.hasPrefix("/") {
-            let workdir = state.config.workingDir ?? "/"
-            destination = (workdir.hasSuffix("/") ? workdir : workdir + "/") + destination
-        }
-        if destination.hasSuffix("/.") || destination == "." { destination = String(destination.dropLast()) }
-        let sources = try copy.sources.map { try expand($0, instruction, lookup) }
-        let owner = try owner(try copy.chown.map { try expand($0, instruction, lookup) } ?? "", state, instruction)
-        var mode: UInt32? = nil
-        if let text = copy.chmod {
-            guard let value = UInt32(text, radix: 8), value <= 0o7777 else {
-                throw fail(instruction, "--chmod=\(text) is not an octal mode: write it as 755 or 0644")
-            }
-            mode = value
-        }
-        let keyword = instruction.keyword
-        let flags = "chown=\(copy.chown.map { _ in "\(owner.uid):\(owner.gid)" } ?? "") chmod=\(copy.chmod ?? "")"
-        if let from = copy.from {
-            let fromName = try expand(from, instruction, lookup)
-            let layers: [Digest]
-            let sourceKey: String
-            if let index = stageIndex(fromName), let other = built[index] {
-                layers = other.layers
-                sourceKey = other.key
-            } else {
-                let base = try baseImage(fromName, instruction)
-                layers = base.layers
-                sourceKey = base.key
-            }
-            let key = stepKey(state, "\(keyword) --from=\(sourceKey) \(flags) \(sources.joined(separator: "\u{0}")) -> \(destination)")
-            let sourceID = Hex.random(bytes: 32)
-            let paths = sources.map { BuildContext.clean($0) }
-            return try fileStep(state, key: key, instruction: instruction, sources: [sourceID: layers]) {
-                [FileOperation(kind: .copy, sources: paths, sourceContainer: sourceID, destination: multiple(paths, destination),
-                               uid: owner.uid, gid: owner.gid, mode: mode)]
-            }
-        }
-        if !copy.heredocs.isEmpty {
-            return try heredocStep(copy, destination: destination, owner: owner, mode: mode, flags: flags, state, instruction)
-        }
-        var resolved: [String] = []
-        for source in sources {
-            if source.hasPrefix("http://") || source.hasPrefix("https://") || source.hasPrefix("git@") {
-                throw fail(instruction, "\(keyword) from a URL (\(source)) is not supported: download it in a RUN step")
-            }
-            let found = try context.resolve(source)
-            if found.isEmpty {
-                throw fail(instruction, "\(keyword) failed: \(source) is not in the build context (or .dockerignore leaves it out)")
-            }
-            resolved += found
-        }
-        let globbed = sources.contains { PathPattern(BuildContext.clean($0)).hasWildcards }
-        let target = (globbed || resolved.count > 1) && !destination.hasSuffix("/") ? destination + "/" : destination
-        let content = try context.hash(resolved)
-        let key = stepKey(state, "\(keyword) \(flags) \(resolved.joined(separator: "\u{0}")) -> \(target) \(content)")
-        let archives = isAdd ? resolved.filter(context.isArchive) : []
-        return try fileStep(state, key: key, instruction: instruction) {
-            var operations: [FileOperation] = []
-            let plain = resolved.filter { !archives.contains($0) }
-            if !plain.isEmpty {
-                operations.append(FileOperation(kind: .copy, sources: plain, sourceRoot: context.directory, destination: target,
-                                                uid: owner.uid, gid: owner.gid, mode: mode, ignore: context.ignoreText))
-            }
-            if !archives.isEmpty {
-                operations.append(FileOperation(kind: .extractArchive, sources: archives, sourceRoot: context.directory,
-                                                destination: target.hasSuffix("/") ? target : target + "/",
-                                                uid: copy.chown == nil ? nil : owner.uid, gid: copy.chown == nil ? nil : owner.gid))
-            }
-            return operations
-        }
-    }
-
-    /// COPY <<NAME: each heredoc's body becomes a file of that name.
-    func heredocStep(_ copy: CopyCommand, destination: String, owner: (uid: UInt32, gid: UInt32), mode: UInt32?, flags: String,
-                     _ state: State, _ instruction: Instruction) throws -> State {
-        guard copy.sources.allSatisfy({ $0.hasPrefix("<<") }) else {
-            throw fail(instruction, "\(instruction.keyword) mixes heredocs with other sources: give them in two instructions")
-        }
-        let staging = try store.makeStaging("build-heredoc")
-        defer { staging.discard() }
-        let hasher = SHA256Hasher()
-        var names: [String] = []
-        for heredoc in copy.heredocs {
-            try FileSystem.makeDirectories(staging.path, mode: 0o755)
-            try FileSystem.writeFile("\(staging.path)/\(heredoc.name)", Array(heredoc.body.utf8), mode: 0o644)
-            hasher.update(Array("\(heredoc.name)\u{0}\(heredoc.body)\u{0}".utf8))
-            names.append(heredoc.name)
-        }
-        let target = names.count > 1 && !destination.hasSuffix("/") ? destination + "/" : destination
-        let key = stepKey(state, "\(instruction.keyword) \(flags) heredocs -> \(target) \(hasher.finish())")
-        return try fileStep(state, key: key, instruction: instruction) {
-            [FileOperation(kind: .copy, sources: names, sourceRoot: staging.path, destination: target, uid: owner.uid, gid: owner.gid, mode: mode)]
-        }
-    }
-
-    private var dockerfile: Dockerfile? = nil
-
     func stageIndex(_ name: String) -> Int? { dockerfile?.stageIndex(named: name) }
 
     /// Several sources go into a directory: the destination must say so.
     func multiple(_ sources: [String], _ destination: String) -> String {
         sources.count > 1 && !destination.hasSuffix("/") ? destination + "/" : destination
-    }
-}
-
-/// Creates the directories of a build container that is only read (COPY --from).
-enum ContainerFilesystemAccess {
-    static func create(store: Store, id: String, layers: [Digest]) throws {
-        let filesystem = BurrowStorage.ContainerFilesystem(layout: store.layout, id: id, driver: .overlay)
-        try filesystem.create(layers: layers)
-        try BuildContainer.markOwned(filesystem.directory)
     }
 }

@@ -1,0 +1,93 @@
+import BurrowDockerfile
+import BurrowOCI
+import BurrowSandbox
+import BurrowStorage
+import BurrowStore
+import BurrowSystem
+import FoundationEssentials
+import Glibc
+
+/// RUN: the command in a build container, its changes committed as a layer.
+extension Builder {
+    // MARK: RUN
+
+    func run(_ line: CommandLine, heredocs: [Heredoc], network: String?, _ before: State, _ instruction: Instruction) throws -> State {
+        let state = before
+        var arguments: [String]
+        switch line {
+        case .exec(let list):
+            arguments = list
+        case .shell(let text):
+            let trimmed = String(text.drop { $0 == " " || $0 == "\t" }.reversed().drop { $0 == " " || $0 == "\t" }.reversed())
+            if heredocs.count == 1, trimmed.hasPrefix("<<"), !trimmed.contains(" ") {
+                // RUN <<EOF alone: the body is the script.
+                arguments = state.shell + [heredocs[0].body]
+            } else {
+                var script = text
+                for heredoc in heredocs { script += "\n" + heredoc.body + (heredoc.body.hasSuffix("\n") ? "" : "\n") + heredoc.name }
+                arguments = state.shell + [script]
+            }
+        }
+        var stepNetwork = options.network
+        if let network {
+            guard let chosen = RunOptions.Network(rawValue: network == "default" ? options.network.rawValue : network) else {
+                throw fail(instruction, "RUN --network=\(network) is unknown: use default, none or host")
+            }
+            stepNetwork = chosen
+        }
+        // ARG values reach RUN's environment, under ENV of the same name.
+        var environment = state.environment
+        for (name, value) in state.arguments.sorted(by: { $0.key < $1.key }) where !environment.contains(where: { $0.hasPrefix(name + "=") }) {
+            environment.append("\(name)=\(value)")
+        }
+        let key = stepKey(state, "RUN \(arguments.joined(separator: "\u{0}"))\n\(stepNetwork.rawValue)\n" + configurationKey(state))
+        for name in Builder.proxyArguments {
+            if let value = options.buildArguments[name], !environment.contains(where: { $0.hasPrefix(name + "=") }) { environment.append("\(name)=\(value)") }
+        }
+        if let hit = cached(key, state) { return hit }
+        let container = try BuildContainer.create(store: store, identity: identity, layers: state.layers)
+        say(" ---> Running in \(container.id.prefix(12))")
+        var committed = false
+        defer { if !committed { discard(container) } }
+        let process = BuildContainer.Process(arguments: arguments, environment: environment, workingDirectory: state.config.workingDir ?? "/",
+                                             user: state.config.user ?? "", network: stepNetwork, hostCA: options.hostCA,
+                                             output: options.quiet ? try quietOutput() : nil)
+        defer { if let fd = process.output { close(fd) } }
+        let code: Int32
+        do {
+            code = try container.run(process, imageID: state.baseID)
+        } catch {
+            throw fail(instruction, "RUN could not start: \(error)")
+        }
+        if code != 0 {
+            // Without subordinate ids, setgroups is denied and only root
+            // exists: apt-get and other programs that change users fail.
+            let single = (try? identity.mapping(.rootless).needsHelpers) == false
+            throw fail(instruction, "RUN returned exit code \(code)" + (single
+                ? " (you have no subordinate ids, so the build maps only root and denies setgroups: programs that switch users or groups, such as apt-get, fail; ask an administrator for a range in /etc/subuid and /etc/subgid)"
+                : ""))
+        }
+        committed = true
+        let request = FileStepRequest(containerID: container.id, layers: state.layers, resultPath: "", operations: [],
+                                      mountStubs: BuildContainer.mountStubs)
+        return try commit(request, state, key: key, instruction: instruction)
+    }
+
+    func quietOutput() throws -> Int32 {
+        let fd = try syscall("open", "/dev/null") { open("/dev/null", O_WRONLY | O_CLOEXEC) }
+        defer { close(fd) }
+        // The launch takes descriptors 3 and above.
+        return try syscall("dup", "/dev/null") { fcntl(fd, F_DUPFD_CLOEXEC, 3) }
+    }
+
+    /// A build container that will not be committed: its files go from inside the user namespace.
+    func discard(_ container: BuildContainer) { discard(container.id) }
+
+    func discard(_ id: String, sources: [String: [Digest]] = [:]) {
+        let directories = [id] + sources.keys
+        let removed = directories.allSatisfy { ContainerFilesystem(layout: store.layout, id: $0, driver: .overlay).remove() }
+        if removed { return }
+        let request = FileStepRequest(containerID: id, layers: [], resultPath: "/dev/null", operations: [], mountStubs: [], sourceContainers: sources)
+        _ = try? runHelper(request, removeOnly: true)
+    }
+}
