@@ -1,5 +1,6 @@
 import BurrowDockerfile
 import BurrowSystem
+import CBurrowSys
 import Glibc
 
 /// The build context as COPY and ADD see it: a directory on the host, less
@@ -12,7 +13,11 @@ public struct BuildContext {
     public let ignoreText: String
 
     public init(directory: String) throws {
-        self.directory = directory
+        // Canonical: what a descriptor's /proc/self/fd link says is compared with it.
+        self.directory = Glibc.realpath(directory, nil).map { pointer in
+            defer { free(pointer) }
+            return String(cString: pointer)
+        } ?? directory
         ignoreText = (try? FileSystem.readText("\(directory)/.dockerignore")) ?? ""
         ignore = DockerIgnore(ignoreText)
     }
@@ -59,38 +64,55 @@ public struct BuildContext {
         }
     }
 
+    /// An O_PATH descriptor of `relative` under `root`, its symlinks
+    /// followed as BuildKit follows them: inside the root, never out of it
+    /// (a context's `key -> ~/.ssh/id_rsa` names the context's own /home/...).
+    public static func open(_ relative: String, in root: String) throws -> Int32 {
+        let top = try syscall("open", root) { bsys_openat(AT_FDCWD, root, BSYS_O_PATH | O_DIRECTORY, 0) }
+        defer { close(top) }
+        let name = relative.isEmpty ? "." : relative
+        return try syscall("open", "\(root)/\(relative)") {
+            bsys_openat2(top, name, UInt64(BSYS_O_PATH | O_CLOEXEC), 0, UInt64(BSYS_RESOLVE_IN_ROOT | BSYS_RESOLVE_NO_MAGICLINKS))
+        }
+    }
+
     /// The content of the sources, for the cache key.
     public func hash(_ sources: [String]) throws -> String {
         let hasher = SHA256Hasher()
-        func add(_ relative: String, _ name: String, _ st: stat) throws {
+        func add(_ file: String, _ name: String, _ st: stat) throws {
             hasher.update(Array("\(name)\u{0}\(st.st_mode)\u{0}".utf8))
             switch st.st_mode & S_IFMT {
             case S_IFREG:
-                let fd = try syscall("open", path(relative)) { open(path(relative), O_RDONLY | O_CLOEXEC) }
+                let fd = try syscall("open", file) { Glibc.open(file, O_RDONLY | O_CLOEXEC | O_NOFOLLOW) }
                 defer { close(fd) }
                 var buffer = [UInt8](repeating: 0, count: 1 << 16)
                 while true {
-                    let n = try buffer.withUnsafeMutableBytes { raw in try syscall("read", path(relative)) { read(fd, raw.baseAddress, raw.count) } }
+                    let n = try buffer.withUnsafeMutableBytes { raw in try syscall("read", file) { read(fd, raw.baseAddress, raw.count) } }
                     if n == 0 { break }
                     buffer.withUnsafeBytes { hasher.update(UnsafeRawBufferPointer(rebasing: $0[0..<n])) }
                 }
             case S_IFLNK:
-                hasher.update(Array(((try? FileSystem.readLink(path(relative))) ?? "").utf8))
+                hasher.update(Array(((try? FileSystem.readLink(file)) ?? "").utf8))
             default:
                 break
             }
             hasher.update([0])
         }
         for source in sources {
+            // COPY follows a symlink named as the source, inside the context.
+            let fd = try BuildContext.open(source, in: directory)
+            defer { close(fd) }
             var st = stat()
-            // COPY follows a symlink named as the source.
-            guard stat(path(source), &st) == 0 else { throw BurrowError.notFound("\(source) in the build context cannot be read") }
-            try add(source, source, st)
+            try syscall("stat", source) { fstat(fd, &st) }
+            let real = try FileSystem.readLink("/proc/self/fd/\(fd)")
+            try add(real, source, st)
             if (st.st_mode & S_IFMT) == S_IFDIR {
                 var failure: Error? = nil
-                walk(source) { relative, st in
-                    if failure != nil || ignore.excludes(relative) { return }
-                    do { try add(relative, relative, st) } catch { failure = error }
+                let inside = real == directory ? "" : String(real.dropFirst(directory.count + 1))
+                walk(inside) { relative, st in
+                    let named = source.isEmpty ? relative : source + relative.dropFirst(inside.count)
+                    if failure != nil || ignore.excludes(named) { return }
+                    do { try add(path(relative), named, st) } catch { failure = error }
                 }
                 if let failure { throw failure }
             }
@@ -100,9 +122,11 @@ public struct BuildContext {
 
     /// Whether a file is a tar archive, plain or compressed, that ADD unpacks.
     public func isArchive(_ relative: String) -> Bool {
+        guard let found = try? BuildContext.open(relative, in: directory) else { return false }
+        defer { close(found) }
         var st = stat()
-        guard stat(path(relative), &st) == 0, (st.st_mode & S_IFMT) == S_IFREG else { return false }
-        let fd = open(path(relative), O_RDONLY | O_CLOEXEC)
+        guard fstat(found, &st) == 0, (st.st_mode & S_IFMT) == S_IFREG else { return false }
+        let fd = Glibc.open("/proc/self/fd/\(found)", O_RDONLY | O_CLOEXEC)
         guard fd >= 0 else { return false }
         defer { close(fd) }
         var head = [UInt8](repeating: 0, count: 512)

@@ -55,7 +55,7 @@ struct BuildCopy {
         let ignore = operation.ignore.map(DockerIgnore.init)
         for source in operation.sources {
             let hostPath = sourceRoot == "/" ? "/" + source : sourceRoot + "/" + source
-            let top = try HostTree.openSource(HostPath(hostPath), follow: true)
+            let top = try BuildContext.open(source, in: sourceRoot)
             var st = stat()
             try syscall("stat", hostPath) { fstat(top, &st) }
             let reader = TreeReader(top: top, sameMount: false) { $0.isRoot ? source : source + "/" + $0.description }
@@ -101,7 +101,9 @@ struct BuildCopy {
         let identities = CopyIdentities(mapped: .currentNamespace(), caller: (0, 0))
         for source in operation.sources {
             let hostPath = sourceRoot + "/" + source
-            let fd = try syscall("open", hostPath) { open(hostPath, O_RDONLY | O_CLOEXEC) }
+            let found = try BuildContext.open(source, in: sourceRoot)
+            defer { close(found) }
+            let fd = try syscall("open", hostPath) { open("/proc/self/fd/\(found)", O_RDONLY | O_CLOEXEC) }
             defer { close(fd) }
             let reader = try TarSource(fd: fd, identities: identities, displayName: source)
             let owners: CopyOwners = operation.uid == nil ? .kept(identities) : .fixed(uid: owner.uid, gid: owner.gid)

@@ -1,5 +1,6 @@
 @testable import BurrowBuild
 import Foundation
+import Glibc
 import Testing
 
 /// What COPY sees of a context, and what the step cache keys on: content,
@@ -52,6 +53,25 @@ import Testing
         #expect(try BuildContext(directory: one).hash(["", "app.py"]) != first, "a mode is content")
         try "print(2)\n".write(toFile: two + "/app.py", atomically: false, encoding: .utf8)
         #expect(try BuildContext(directory: two).hash(["", "app.py"]) != first)
+    }
+
+    /// A symlink named as a source is followed inside the context only, as
+    /// BuildKit does: `key -> /home/me/.ssh/id_rsa` must not copy the user's key.
+    @Test func symlinksNamedAsSourcesStayInTheContext() throws {
+        let root = try Self.make(["sub/f": "inside", "etc/": ""])
+        try FileManager.default.createSymbolicLink(atPath: root + "/ok", withDestinationPath: "sub/f")
+        try FileManager.default.createSymbolicLink(atPath: root + "/absolute", withDestinationPath: "/sub/f")
+        try FileManager.default.createSymbolicLink(atPath: root + "/leak", withDestinationPath: "/etc/hostname")
+        try FileManager.default.createSymbolicLink(atPath: root + "/climb", withDestinationPath: "../../../../etc/hostname")
+        let context = try BuildContext(directory: root)
+        for name in ["ok", "absolute"] {
+            let fd = try BuildContext.open(name, in: root)
+            #expect(try String(contentsOfFile: "/proc/self/fd/\(fd)", encoding: .utf8) == "inside")
+            close(fd)
+        }
+        #expect(throws: (any Error).self) { try BuildContext.open("leak", in: root) }
+        #expect(throws: (any Error).self) { try BuildContext.open("climb", in: root) }
+        #expect(throws: (any Error).self) { try context.hash(["leak"]) }
     }
 
     @Test func addUnpacksArchivesOnly() throws {
