@@ -293,11 +293,10 @@ public final class Builder {
             }
         case .env(let assignments):
             var environment = state.environment
+            // Every value sees the environment as it was before this ENV (Docker:
+            // `ENV abc=bye def=$abc` gives def the old abc).
             for assignment in assignments {
-                let value = try expand(assignment.value ?? "", instruction) { name in
-                    for entry in environment.reversed() where entry.hasPrefix(name + "=") { return String(entry.dropFirst(name.count + 1)) }
-                    return state.arguments[name]
-                }
+                let value = try expand(assignment.value ?? "", instruction, lookup)
                 environment.removeAll { $0.hasPrefix(assignment.key + "=") }
                 environment.append("\(assignment.key)=\(value)")
             }

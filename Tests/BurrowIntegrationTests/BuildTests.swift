@@ -63,6 +63,39 @@ extension Integration {
         #expect(try runner.burrow("ps", "-aq").out.isEmpty)
     }
 
+    /// ARG and ENV as BuildKit scopes them: a global ARG reaches a stage that
+    /// declares it again, --build-arg wins over defaults, ENV over an ARG of
+    /// the same name, one ENV line sees the values before it, and ARG values
+    /// reach RUN but not the image.
+    @Test(arguments: TestUser.all)
+    func argumentsAndEnvironmentFollowBuildKit(user: TestUser) throws {
+        let runner = try Runner.shared(user)
+        let directory = try BuildTests.context(runner, [
+            "Dockerfile": """
+            ARG V=global
+            ARG W=kept
+            FROM busybox
+            ARG V
+            ARG W
+            ENV E=env
+            ARG E=arg
+            ENV abc=hello
+            ENV abc=bye def=$abc
+            LABEL from.arg=$W
+            RUN echo "$V $W $E $abc $def" > /out
+            """,
+        ])
+        let built = try runner.burrow("build", "-q", "--build-arg", "V=cli", "--build-arg", "UNUSED=1", directory)
+        #expect(built.code == 0, "\(built)")
+        let image = built.out.trimmingCharacters(in: .whitespacesAndNewlines)
+        let ran = try runner.burrow("run", "--rm", image, "sh", "-c", "cat /out; echo \"[$V][$W][$E]\"")
+        #expect(ran.out == "cli kept env bye hello\n[][][env]\n", "\(ran)")
+        let label = try runner.burrow("inspect", "--format", "{{index .Config.Labels \"from.arg\"}}", image)
+        #expect(label.out == "kept\n", "\(label)")
+        let warned = try runner.burrow("build", "--build-arg", "UNUSED=1", directory)
+        #expect(warned.out.contains("[Warning] One or more build-args [UNUSED] were not consumed"), "\(warned)")
+    }
+
     /// BC-15: a new WORKDIR belongs to the USER, an existing one is left alone.
     @Test(arguments: TestUser.all)
     func userAndWorkdirFollowBuildKit(user: TestUser) throws {
