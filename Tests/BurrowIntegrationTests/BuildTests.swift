@@ -96,6 +96,54 @@ extension Integration {
         #expect(warned.out.contains("[Warning] One or more build-args [UNUSED] were not consumed"), "\(warned)")
     }
 
+    /// The instructions that only the image's configuration or one file
+    /// show: ONBUILD triggers, ADD of a local archive, heredocs, SHELL,
+    /// HEALTHCHECK, STOPSIGNAL, VOLUME, LABEL, EXPOSE, ENTRYPOINT and CMD.
+    @Test(arguments: TestUser.all)
+    func everyInstructionLandsInTheImage(user: TestUser) throws {
+        let runner = try Runner.shared(user)
+        let directory = try BuildTests.context(runner, [
+            "Dockerfile": """
+            FROM busybox AS parent
+            ONBUILD RUN echo triggered > /onbuild
+            CMD ["from", "parent"]
+            FROM parent
+            ADD files.tar.gz /unpacked/
+            ADD plain.txt /plain/
+            COPY <<EOF /etc/motd
+            hello $HOME
+            EOF
+            RUN <<EOS
+            echo from heredoc > /hd
+            echo second line >> /hd
+            EOS
+            SHELL ["/bin/sh", "-ec"]
+            RUN echo "shell $0" > /sh
+            LABEL org.example.a="one two" b=2
+            EXPOSE 80 53/udp
+            HEALTHCHECK --interval=30s --retries=3 CMD wget -q localhost || exit 1
+            STOPSIGNAL SIGINT
+            VOLUME /data
+            ENTRYPOINT ["echo", "entry"]
+            """,
+            "plain.txt": "plain\n",
+            "t/f.txt": "inside\n",
+        ])
+        let packed = try runner.sh("cd '\(directory)' && tar -czf files.tar.gz -C t . && rm -r t")
+        #expect(packed.code == 0, "\(packed)")
+        let built = try runner.burrow("build", "-q", directory)
+        #expect(built.code == 0, "\(built)")
+        let image = built.out.trimmingCharacters(in: .whitespacesAndNewlines)
+        let files = try runner.burrow("run", "--rm", "--entrypoint", "sh", image, "-c", "cat /onbuild /unpacked/f.txt /plain/plain.txt /etc/motd /hd /sh")
+        #expect(files.out == "triggered\ninside\nplain\nhello $HOME\nfrom heredoc\nsecond line\nshell /bin/sh\n", "\(files)")
+        // ENTRYPOINT resets the CMD the parent stage set.
+        #expect(try runner.burrow("run", "--rm", image).out == "entry\n")
+        let config = try runner.burrow("inspect", "--format",
+                                       "{{json .Config.Healthcheck}} {{.Config.StopSignal}} {{json .Config.Volumes}} {{json .Config.Labels}} {{json .Config.ExposedPorts}} {{json .Config.Shell}} {{json .Config.OnBuild}} {{json .Config.Cmd}}",
+                                       image)
+        #expect(config.out == #"{"Interval":30000000000,"Retries":3,"Test":["CMD-SHELL","wget -q localhost || exit 1"]} SIGINT {"/data":{}} {"b":"2","org.example.a":"one two"} {"53/udp":{},"80/tcp":{}} ["/bin/sh","-ec"] null null"# + "\n", "\(config)")
+    }
+
     /// BC-15: a new WORKDIR belongs to the USER, an existing one is left alone.
     @Test(arguments: TestUser.all)
     func userAndWorkdirFollowBuildKit(user: TestUser) throws {
