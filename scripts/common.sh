@@ -9,7 +9,7 @@ BUILD_PACKAGES="gcc pkg-config libslirp-dev libarchive-dev libssl-dev libzstd-de
 RUN_PACKAGES="uidmap util-linux libslirp0"
 TEST_PACKAGES="gzip zstd tar passwd strace curl python3 iproute2"
 DEMO_PACKAGES="mmdebstrap ca-certificates curl"
-BENCH_PACKAGES="hyperfine bubblewrap crun podman jq time"
+BENCH_PACKAGES="hyperfine bubblewrap crun podman jq time iperf3 slirp4netns passt python3"
 
 say() {
     if [ -t 2 ]; then printf '\033[1m==> %s\033[0m\n' "$*" >&2; else printf '==> %s\n' "$*" >&2; fi
