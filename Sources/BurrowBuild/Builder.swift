@@ -210,6 +210,12 @@ public final class Builder {
     func buildStage(_ stage: Stage, in dockerfile: Dockerfile, global: [String: String]) throws -> State {
         announce(stage.from)
         let baseName = try expand(stage.base, stage.from) { global[$0] }
+        if case .from(_, _, let platform?) = stage.from.command {
+            let wanted = try expand(platform, stage.from) { global[$0] }
+            if wanted != Platform.host.description && wanted != "\(Platform.host.os)/\(Platform.host.architecture)" {
+                throw fail(stage.from, "FROM --platform=\(wanted): burrow builds for this host's platform (\(Platform.host.description)) only")
+            }
+        }
         var state: State
         if let index = dockerfile.stageIndex(named: baseName), index < stage.index, Int(baseName) == nil, let earlier = built[index] {
             state = earlier
