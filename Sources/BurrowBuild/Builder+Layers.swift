@@ -78,6 +78,9 @@ extension Builder {
             let what = instruction.map { fail($0, "\($0.keyword) failed (see the message above)") } ?? BurrowError.engine("a build step failed")
             throw what
         }
-        return text.isEmpty ? nil : Digest(text)
+        let lines = text.split(separator: "\n", omittingEmptySubsequences: false)
+        for warning in lines.dropFirst() { say("[Warning] \(instruction.map { "\(options.dockerfileName):\($0.line): " } ?? "")\(warning)") }
+        let first = lines.first.map(String.init) ?? ""
+        return first.isEmpty ? nil : Digest(first)
     }
 }

@@ -1,3 +1,4 @@
+import BurrowArchive
 import BurrowDockerfile
 import BurrowOCI
 import BurrowSandbox
@@ -45,12 +46,17 @@ extension Builder {
             if let value = options.buildArguments[name], !environment.contains(where: { $0.hasPrefix(name + "=") }) { environment.append("\(name)=\(value)") }
         }
         if let hit = cached(key, state) { return hit }
-        let container = try BuildContainer.create(store: store, identity: identity, layers: state.layers)
+        // The host's CA bundle is a read-only layer on top of the image's, not
+        // a bind: update-ca-certificates (apt-get install ca-certificates)
+        // may replace the bundle, and what it writes is the image's own.
+        let caLayer = try hostCALayer()
+        if caLayer != nil { environment = HostCA.withCertificateFile(environment) }
+        let container = try BuildContainer.create(store: store, identity: identity, layers: state.layers + (caLayer.map { [$0] } ?? []))
         say(" ---> Running in \(container.id.prefix(12))")
         var committed = false
         defer { if !committed { discard(container) } }
         let process = BuildContainer.Process(arguments: arguments, environment: environment, workingDirectory: state.config.workingDir ?? "/",
-                                             user: state.config.user ?? "", network: stepNetwork, hostCA: options.hostCA,
+                                             user: state.config.user ?? "", network: stepNetwork, hostCA: nil,
                                              output: options.quiet ? try quietOutput() : nil)
         defer { if let fd = process.output { close(fd) } }
         let code: Int32
@@ -68,9 +74,44 @@ extension Builder {
                 : ""))
         }
         committed = true
-        let request = FileStepRequest(containerID: container.id, layers: state.layers, resultPath: "", operations: [],
+        var request = FileStepRequest(containerID: container.id, layers: state.layers, resultPath: "", operations: [],
                                       mountStubs: BuildContainer.mountStubs)
+        request.hostCABundle = caLayer == nil ? nil : options.hostCA
         return try commit(request, state, key: key, instruction: instruction)
+    }
+
+    /// The layer that shows the host's CA bundle at HostCA.targets: made
+    /// once per bundle content, never part of an image. Its directories are
+    /// 0755 and root's, as in every image that has them.
+    func hostCALayer() throws -> Digest? {
+        guard let bundle = options.hostCA else { return nil }
+        let bytes: [UInt8]
+        do {
+            bytes = try FileSystem.readFile(bundle)
+        } catch {
+            throw BurrowError.notFound("cannot read the CA bundle \(bundle) (\(error)): give a readable one with --host-ca-file, or build with --host-ca=false")
+        }
+        guard let diffID = Digest(SHA256Hasher.digest(Array("burrow host CA layer\n".utf8) + bytes)) else { return nil }
+        if store.layerExists(diffID) { return diffID }
+        let staging = try store.makeStaging("host-ca")
+        defer { staging.discard() }
+        let root = "\(staging.path)/\(LayerView.standard)"
+        try FileSystem.makeDirectory(root, mode: 0o755)
+        for target in HostCA.targets {
+            var path = root
+            for component in target.split(separator: "/").dropLast() {
+                path += "/\(component)"
+                if !FileSystem.exists(path) { try FileSystem.makeDirectory(path, mode: 0o755) }
+            }
+            try FileSystem.writeFile(root + target, bytes, mode: 0o644)
+        }
+        let record = LayerRecord(diffID: diffID, size: Int64(bytes.count * HostCA.targets.count), entries: 9,
+                                 whiteouts: WhiteoutFormat.overlay.rawValue, created: Timestamp.now())
+        try JSONFiles.write(record, to: "\(staging.path)/layer.json", durable: false)
+        let lock = try store.lock(.exclusive)
+        defer { _ = lock }
+        if !store.layerExists(diffID) { _ = try store.commitLayer(from: staging.path, diffID: diffID) }
+        return diffID
     }
 
     func quietOutput() throws -> Int32 {

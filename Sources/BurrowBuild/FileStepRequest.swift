@@ -18,6 +18,9 @@ public struct FileStepRequest: Codable, Sendable {
     public var mountStubs: [String]
     /// Other build containers the operations read from (COPY --from), removed with this one.
     public var sourceContainers: [String: [Digest]]
+    /// The host CA bundle the step saw (as a layer above `layers`): a copy
+    /// of it the step left at a bundle path is dropped from the changes.
+    public var hostCABundle: String? = nil
 
     public init(containerID: String, layers: [Digest], resultPath: String, operations: [FileOperation], mountStubs: [String],
                 sourceContainers: [String: [Digest]] = [:]) {

@@ -1,6 +1,7 @@
 import BurrowArchive
 import BurrowDockerfile
 import BurrowOCI
+import BurrowSandbox
 import BurrowStorage
 import BurrowStore
 import BurrowSystem
@@ -38,8 +39,9 @@ public enum StepApplier {
             views.removeAll()
         }
         removeStubs(request.mountStubs, upper: "\(filesystem.directory)/upper", layers: request.layers, store: store)
+        let warnings = request.hostCABundle.map { dropHostBundle($0, upper: "\(filesystem.directory)/upper") } ?? []
         let diffID = try commit(upper: "\(filesystem.directory)/upper", store: store, whiteouts: whiteouts)
-        try FileSystem.writeFile(request.resultPath, Array((diffID?.description ?? "").utf8))
+        try FileSystem.writeFile(request.resultPath, Array(([diffID?.description ?? ""] + warnings).joined(separator: "\n").utf8))
     }
 
     /// Deepest first: an empty file or directory a mount made, where no
@@ -60,6 +62,22 @@ public enum StepApplier {
                 rmdir(path)  // fails, as it should, when something else is inside
             }
         }
+    }
+
+    /// A step that only touched the lent bundle (chmod, touch) copied it up:
+    /// that copy goes. One that appended to it keeps its file, with a warning.
+    static func dropHostBundle(_ bundle: String, upper: String) -> [String] {
+        guard let host = try? FileSystem.readFile(bundle) else { return [] }
+        var warnings: [String] = []
+        for target in HostCA.targets {
+            guard let bytes = try? FileSystem.readFileIfPresent(upper + target), !bytes.isEmpty else { continue }
+            if bytes == host {
+                unlink(upper + target)
+            } else if bytes.count > host.count && Array(bytes.prefix(host.count)) == host {
+                warnings.append("\(target) was appended to while the host's CA bundle was lent: the layer holds the host's CAs too; build with --host-ca=false to keep them out")
+            }
+        }
+        return warnings
     }
 
     /// The upper directory as a layer tar, ingested; nil when it holds no change.

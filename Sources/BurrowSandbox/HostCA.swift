@@ -6,9 +6,12 @@ import Glibc
 /// on a machine whose traffic goes through a TLS-intercepting proxy, the
 /// host trusts the proxy's CA and an image does not, so `pip install` in a
 /// build fails with "certificate verify failed" unless the host's bundle
-/// is visible inside. It is bound read-only over the paths the common TLS
-/// libraries read (Debian/Ubuntu, Red Hat/Fedora, Alpine's cert.pem) and
-/// named by SSL_CERT_FILE; it is a mount, so it never reaches a layer.
+/// is visible inside, at the paths the common TLS libraries read
+/// (Debian/Ubuntu, Red Hat/Fedora, Alpine's cert.pem) and named by
+/// SSL_CERT_FILE. A container gets it bound read-only over those paths; a
+/// build step gets it as a read-only layer above the image's (Builder's
+/// hostCALayer), so update-ca-certificates can still replace the file.
+/// Either way it never reaches an image's layers.
 public enum HostCA {
     /// Where the bundle appears in the container.
     public static let targets = ["/etc/ssl/certs/ca-certificates.crt", "/etc/pki/tls/certs/ca-bundle.crt", "/etc/ssl/cert.pem"]
