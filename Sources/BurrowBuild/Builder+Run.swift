@@ -49,8 +49,9 @@ extension Builder {
         // The host's CA bundle is a read-only layer on top of the image's, not
         // a bind: update-ca-certificates (apt-get install ca-certificates)
         // may replace the bundle, and what it writes is the image's own.
-        let caLayer = try hostCALayer()
-        if caLayer != nil { environment = HostCA.withCertificateFile(environment) }
+        let ca = try hostCALayer(over: state.layers)
+        let caLayer = ca?.layer
+        if let ca { environment = HostCA.withCertificateFile(environment, path: ca.path) }
         let container = try BuildContainer.create(store: store, identity: identity, layers: state.layers + (caLayer.map { [$0] } ?? []))
         say(" ---> Running in \(container.id.prefix(12))")
         var committed = false
@@ -82,22 +83,26 @@ extension Builder {
 
     /// The layer that shows the host's CA bundle at HostCA.targets: made
     /// once per bundle content, never part of an image. Its directories are
-    /// 0755 and root's, as in every image that has them.
-    func hostCALayer() throws -> Digest? {
+    /// 0755 and root's, as in every image that has them; a target whose
+    /// directory is a symlink in the image (Fedora's /etc/ssl/certs) is left
+    /// out, or the layer's directory would hide the link.
+    func hostCALayer(over layers: [Digest]) throws -> (layer: Digest, path: String)? {
         guard let bundle = options.hostCA else { return nil }
+        let targets = HostCA.targets.filter { !Builder.hasLinkedDirectory($0, in: layers, store: store) }
+        if targets.isEmpty { return nil }
         let bytes: [UInt8]
         do {
             bytes = try FileSystem.readFile(bundle)
         } catch {
             throw BurrowError.notFound("cannot read the CA bundle \(bundle) (\(error)): give a readable one with --host-ca-file, or build with --host-ca=false")
         }
-        guard let diffID = Digest(SHA256Hasher.digest(Array("burrow host CA layer\n".utf8) + bytes)) else { return nil }
-        if store.layerExists(diffID) { return diffID }
+        guard let diffID = Digest(SHA256Hasher.digest(Array("burrow host CA layer\n\(targets.joined(separator: "\n"))\n".utf8) + bytes)) else { return nil }
+        if store.layerExists(diffID) { return (diffID, targets[0]) }
         let staging = try store.makeStaging("host-ca")
         defer { staging.discard() }
         let root = "\(staging.path)/\(LayerView.standard)"
         try FileSystem.makeDirectory(root, mode: 0o755)
-        for target in HostCA.targets {
+        for target in targets {
             var path = root
             for component in target.split(separator: "/").dropLast() {
                 path += "/\(component)"
@@ -105,13 +110,13 @@ extension Builder {
             }
             try FileSystem.writeFile(root + target, bytes, mode: 0o644)
         }
-        let record = LayerRecord(diffID: diffID, size: Int64(bytes.count * HostCA.targets.count), entries: 9,
+        let record = LayerRecord(diffID: diffID, size: Int64(bytes.count * targets.count), entries: 3 * targets.count,
                                  whiteouts: WhiteoutFormat.overlay.rawValue, created: Timestamp.now())
         try JSONFiles.write(record, to: "\(staging.path)/layer.json", durable: false)
         let lock = try store.lock(.exclusive)
         defer { _ = lock }
         if !store.layerExists(diffID) { _ = try store.commitLayer(from: staging.path, diffID: diffID) }
-        return diffID
+        return (diffID, targets[0])
     }
 
     func quietOutput() throws -> Int32 {
@@ -130,5 +135,21 @@ extension Builder {
         if removed { return }
         let request = FileStepRequest(containerID: id, layers: [], resultPath: "/dev/null", operations: [], mountStubs: [], sourceContainers: sources)
         _ = try? runHelper(request, removeOnly: true)
+    }
+
+    /// Whether a directory on the way to `target` is a symlink in the image
+    /// (as its topmost layer holding that path has it).
+    static func hasLinkedDirectory(_ target: String, in layers: [Digest], store: Store) -> Bool {
+        var prefix = ""
+        for component in target.split(separator: "/").dropLast() {
+            prefix += "/\(component)"
+            for layer in layers.reversed() {
+                var st = stat()
+                guard lstat(store.layout.layerTree(layer) + prefix, &st) == 0 else { continue }
+                if (st.st_mode & S_IFMT) == S_IFLNK { return true }
+                break
+            }
+        }
+        return false
     }
 }

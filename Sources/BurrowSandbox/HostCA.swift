@@ -66,8 +66,8 @@ public enum HostCA {
 
     /// SSL_CERT_FILE for programs that read it (Python's ssl, OpenSSL, Go),
     /// unless the image sets its own.
-    public static func withCertificateFile(_ environment: [String]) -> [String] {
-        environment.contains { $0.hasPrefix("SSL_CERT_FILE=") } ? environment : environment + ["SSL_CERT_FILE=\(targets[0])"]
+    public static func withCertificateFile(_ environment: [String], path: String = targets[0]) -> [String] {
+        environment.contains { $0.hasPrefix("SSL_CERT_FILE=") } ? environment : environment + ["SSL_CERT_FILE=\(path)"]
     }
 
     /// The launch plan's binds, read-only. A missing target is created (an
