@@ -81,22 +81,29 @@ extension Builder {
         return try commit(request, state, key: key, instruction: instruction)
     }
 
-    /// The layer that shows the host's CA bundle at HostCA.targets: made
-    /// once per bundle content, never part of an image. Its directories are
-    /// 0755 and root's, as in every image that has them; a target whose
-    /// directory is a symlink in the image (Fedora's /etc/ssl/certs) is left
-    /// out, or the layer's directory would hide the link.
+    /// The layer that shows the host's CA bundle at those of HostCA.targets
+    /// whose directory the image has, as a real directory: a directory the
+    /// layer added, or one it put over an image's symlink (Fedora links
+    /// /etc/ssl/certs to /etc/pki/tls/certs), would change what the step
+    /// sees and writes. Its directories take the image's modes. Made once
+    /// per bundle and shape, never part of an image.
     func hostCALayer(over layers: [Digest]) throws -> (layer: Digest, path: String)? {
         guard let bundle = options.hostCA else { return nil }
-        let targets = HostCA.targets.filter { !Builder.hasLinkedDirectory($0, in: layers, store: store) }
+        var modes: [String: mode_t] = [:]
+        let targets = HostCA.targets.filter { target in
+            guard let found = Builder.directories(above: target, in: layers, store: store) else { return false }
+            modes.merge(found) { $1 }
+            return true
+        }
         if targets.isEmpty { return nil }
+        let shape = targets.joined(separator: "\n") + "\n" + modes.keys.sorted().map { "\($0) \(String(modes[$0]!, radix: 8))" }.joined(separator: "\n")
         let bytes: [UInt8]
         do {
             bytes = try FileSystem.readFile(bundle)
         } catch {
             throw BurrowError.notFound("cannot read the CA bundle \(bundle) (\(error)): give a readable one with --host-ca-file, or build with --host-ca=false")
         }
-        guard let diffID = Digest(SHA256Hasher.digest(Array("burrow host CA layer\n\(targets.joined(separator: "\n"))\n".utf8) + bytes)) else { return nil }
+        guard let diffID = Digest(SHA256Hasher.digest(Array("burrow host CA layer\n\(shape)\n".utf8) + bytes)) else { return nil }
         if store.layerExists(diffID) { return (diffID, targets[0]) }
         let staging = try store.makeStaging("host-ca")
         defer { staging.discard() }
@@ -104,9 +111,14 @@ extension Builder {
         try FileSystem.makeDirectory(root, mode: 0o755)
         for target in targets {
             var path = root
+            var inside = ""
             for component in target.split(separator: "/").dropLast() {
                 path += "/\(component)"
-                if !FileSystem.exists(path) { try FileSystem.makeDirectory(path, mode: 0o755) }
+                inside += "/\(component)"
+                if !FileSystem.exists(path) {
+                    try FileSystem.makeDirectory(path, mode: 0o755)
+                    chmod(path, modes[inside] ?? 0o755)
+                }
             }
             try FileSystem.writeFile(root + target, bytes, mode: 0o644)
         }
@@ -137,19 +149,26 @@ extension Builder {
         _ = try? runHelper(request, removeOnly: true)
     }
 
-    /// Whether a directory on the way to `target` is a symlink in the image
-    /// (as its topmost layer holding that path has it).
-    static func hasLinkedDirectory(_ target: String, in layers: [Digest], store: Store) -> Bool {
+    /// The modes of the directories on the way to `target` as the image
+    /// has them (by the topmost layer holding each); nil when one is
+    /// missing, is not a directory, or is not root's.
+    static func directories(above target: String, in layers: [Digest], store: Store) -> [String: mode_t]? {
         var prefix = ""
+        var modes: [String: mode_t] = [:]
         for component in target.split(separator: "/").dropLast() {
             prefix += "/\(component)"
+            var found: stat? = nil
             for layer in layers.reversed() {
                 var st = stat()
-                guard lstat(store.layout.layerTree(layer) + prefix, &st) == 0 else { continue }
-                if (st.st_mode & S_IFMT) == S_IFLNK { return true }
-                break
+                if lstat(store.layout.layerTree(layer) + prefix, &st) == 0 {
+                    found = st
+                    break
+                }
             }
+            // Root's inside is the user's own uid outside.
+            guard let st = found, (st.st_mode & S_IFMT) == S_IFDIR, st.st_uid == getuid() else { return nil }
+            modes[prefix] = st.st_mode & 0o7777
         }
-        return false
+        return modes
     }
 }

@@ -123,10 +123,12 @@ public struct BuildContainer {
     }
 
     /// The paths a RUN step's mounts may have created in the upper
-    /// directory (mount points, the /etc files, the host's CA bundle):
-    /// left out of the layer when the image did not have them.
+    /// directory (mount points, the /etc files): left out of the layer when
+    /// the image did not have them. A build lends the host's CA bundle as a
+    /// layer, not by mounts, so its paths are not among them: a step may
+    /// well create /etc/ssl/certs itself.
     public static var mountStubs: [String] {
-        ["/etc/hosts", "/etc/hostname", "/etc/resolv.conf", "/proc", "/sys", "/dev", "/etc"] + HostCA.stubs
+        ["/etc/hosts", "/etc/hostname", "/etc/resolv.conf", "/proc", "/sys", "/dev", "/etc"]
     }
 }
 

@@ -144,6 +144,26 @@ extension Integration {
         #expect(config.out == #"{"Interval":30000000000,"Retries":3,"Test":["CMD-SHELL","wget -q localhost || exit 1"]} SIGINT {"/data":{}} {"b":"2","org.example.a":"one two"} {"53/udp":{},"80/tcp":{}} ["/bin/sh","-ec"] null null"# + "\n", "\(config)")
     }
 
+    /// The lent CA bundle never turns an image's linked directory into a
+    /// real one (Fedora links /etc/ssl/certs to /etc/pki/tls/certs), and
+    /// SSL_CERT_FILE then names a path the step does have.
+    @Test(arguments: TestUser.all)
+    func theHostCALayerRespectsLinkedDirectories(user: TestUser) throws {
+        let runner = try Runner.shared(user)
+        let directory = try BuildTests.context(runner, [
+            "Dockerfile": """
+            FROM busybox
+            RUN mkdir -p /etc/pki/tls/certs /etc/ssl && ln -s ../pki/tls/certs /etc/ssl/certs
+            RUN touch /etc/ssl/certs/new && test -s "$SSL_CERT_FILE" && echo "cert file $SSL_CERT_FILE"
+            """,
+        ])
+        let built = try runner.burrow("build", directory)
+        #expect(built.code == 0 && built.out.contains("cert file /etc/pki/tls/certs/ca-bundle.crt"), "\(built)")
+        let image = try runner.burrow("build", "-q", directory).out.trimmingCharacters(in: .whitespacesAndNewlines)
+        let seen = try runner.burrow("run", "--rm", image, "sh", "-c", "readlink /etc/ssl/certs; ls /etc/pki/tls/certs; ls /etc/ssl")
+        #expect(seen.out == "../pki/tls/certs\nnew\ncerts\n", "\(seen)")
+    }
+
     /// BC-15: a new WORKDIR belongs to the USER, an existing one is left alone.
     @Test(arguments: TestUser.all)
     func userAndWorkdirFollowBuildKit(user: TestUser) throws {
