@@ -20,6 +20,7 @@ let package = Package(
         .target(name: "CBurrowMonitor"),
 
         .target(name: "BurrowOCI"),
+        .target(name: "BurrowDockerfile"),
         .target(name: "BurrowSystem", dependencies: ["CBurrowSys", "CCrypto"]),
         .target(name: "BurrowArchive", dependencies: ["BurrowSystem", "CArchive"],
                 linkerSettings: [.linkedLibrary("zstd"), .linkedLibrary("z"), .linkedLibrary("lzma"), .linkedLibrary("bz2")]),
@@ -28,7 +29,8 @@ let package = Package(
         .target(name: "BurrowStorage", dependencies: ["BurrowStore", "BurrowLaunch", "BurrowArchive", "BurrowSystem", "BurrowOCI"]),
         .target(name: "BurrowTransport", dependencies: ["BurrowOCI", "BurrowArchive", "BurrowStore", "BurrowSystem"]),
         .target(name: "BurrowSandbox", dependencies: ["BurrowOCI", "BurrowStore", "BurrowStorage", "BurrowLaunch", "BurrowArchive", "BurrowSystem", "CBurrowLaunch", "CBurrowMonitor"]),
-        .target(name: "BurrowCLI", dependencies: ["BurrowOCI", "BurrowStore", "BurrowStorage", "BurrowTransport", "BurrowSandbox", "BurrowLaunch", "BurrowArchive", "BurrowSystem"]),
+        .target(name: "BurrowBuild", dependencies: ["BurrowDockerfile", "BurrowOCI", "BurrowStore", "BurrowStorage", "BurrowTransport", "BurrowSandbox", "BurrowArchive", "BurrowSystem", "CBurrowSys"]),
+        .target(name: "BurrowCLI", dependencies: ["BurrowBuild", "BurrowDockerfile", "BurrowOCI", "BurrowStore", "BurrowStorage", "BurrowTransport", "BurrowSandbox", "BurrowLaunch", "BurrowArchive", "BurrowSystem"]),
         .executableTarget(name: "burrow", dependencies: ["BurrowCLI"],
                           linkerSettings: [.unsafeFlags(["-static-executable"], .when(configuration: .release))]),
         // C only. scripts/build.sh links the release one again with the C compiler alone,
@@ -39,6 +41,8 @@ let package = Package(
 
         .target(name: "BurrowTestSupport", path: "Tests/BurrowTestSupport"),
         .testTarget(name: "BurrowOCITests", dependencies: ["BurrowOCI"]),
+        .testTarget(name: "BurrowDockerfileTests", dependencies: ["BurrowDockerfile"]),
+        .testTarget(name: "BurrowBuildTests", dependencies: ["BurrowBuild"]),
         .testTarget(name: "BurrowArchiveTests", dependencies: ["BurrowArchive", "BurrowSystem", "BurrowTestSupport", "CBurrowSys"]),
         .testTarget(name: "BurrowStorageTests", dependencies: ["BurrowStorage", "BurrowArchive", "BurrowSystem", "BurrowTestSupport", "CBurrowSys"]),
         .testTarget(name: "BurrowStoreTests", dependencies: ["BurrowStore", "BurrowSystem", "BurrowOCI", "BurrowTestSupport"]),

@@ -8,7 +8,7 @@ export PATH="/opt/swift/usr/bin:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bi
 BUILD_PACKAGES="gcc pkg-config libslirp-dev libarchive-dev libssl-dev libzstd-dev zlib1g-dev liblzma-dev libbz2-dev"
 RUN_PACKAGES="uidmap util-linux libslirp0"
 TEST_PACKAGES="gzip zstd tar passwd strace curl python3 iproute2"
-DEMO_PACKAGES="mmdebstrap ca-certificates"
+DEMO_PACKAGES="mmdebstrap ca-certificates curl"
 BENCH_PACKAGES="hyperfine bubblewrap crun podman jq time iperf3 slirp4netns passt python3"
 
 say() {
