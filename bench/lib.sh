@@ -57,10 +57,13 @@ run_as() {
     home=$(getent passwd "$user" | cut -d: -f6)
     local args=(--burrow "$BURROW" --runs "$RUNS" --warmup "$WARMUP" --image "$IMAGE")
     ((QUIET)) && args+=(--quiet)
+    # The benches' own settings (BENCH_*) go along; nothing else does.
+    local keep=() var
+    for var in ${!BENCH_@}; do keep+=("$var=${!var}"); done
     # cd /: root's working directory may be unreadable for the user.
     (cd / && runuser -u "$user" -- env -i \
         HOME="$home" USER="$user" LOGNAME="$user" PATH="$SANE_PATH" \
-        LANG="${LANG:-C.UTF-8}" TERM="${TERM:-dumb}" \
+        LANG="${LANG:-C.UTF-8}" TERM="${TERM:-dumb}" ${keep[@]+"${keep[@]}"} \
         bash "$SCRIPT" "${args[@]}")
 }
 
@@ -187,6 +190,9 @@ setup_private_podman() {
     fi
     PODMAN=("$podman" --root "$SCRATCH/podman-root" --runroot "$SCRATCH/podman-run"
         --cgroup-manager=cgroupfs --events-backend=file)
+    # PODMAN_TMPDIR: a short --tmpdir, for benches that need podman's socket
+    # paths (slirp4netns's API socket) under the 108-byte limit.
+    [[ -n ${PODMAN_TMPDIR:-} ]] && PODMAN+=(--tmpdir "$PODMAN_TMPDIR")
     if err=$("${PODMAN[@]}" --storage-driver overlay load -q -i "$IMAGE" 2>&1 >/dev/null); then
         PODMAN+=(--storage-driver overlay)
         return 0
@@ -200,7 +206,7 @@ setup_private_podman() {
 }
 
 podman_pause_pid() {
-    local pidfile=$XDG_RUNTIME_DIR/libpod/tmp/pause.pid pid
+    local pidfile=${PODMAN_TMPDIR:-$XDG_RUNTIME_DIR/libpod/tmp}/pause.pid pid
     if [[ -r $pidfile ]] && pid=$(<"$pidfile") && [[ $pid =~ ^[0-9]+$ ]] &&
         [[ $(ps -o user= -p "$pid" 2>/dev/null) == "$ME" ]]; then
         echo "$pid"
@@ -239,6 +245,7 @@ cleanup() {
             kill -KILL "$pid" 2>/dev/null
         fi
     fi
+    [[ -n ${PODMAN_TMPDIR:-} ]] && rm -rf "$PODMAN_TMPDIR" 2>/dev/null
     chmod -R u+rwX "$SCRATCH" 2>/dev/null
     rm -rf "$SCRATCH" 2>/dev/null
     if [[ -e $SCRATCH ]]; then
@@ -258,7 +265,8 @@ print_header() {
     sub=$(subid_range /etc/subuid)
     if [[ -n $sub ]]; then mode="subordinate ids $sub"; else mode="no subordinate ids"; fi
     echo "== $title: user $ME (uid $(id -u), $mode) =="
-    echo "kernel $(uname -r); $(hyperfine --version); runs $RUNS, warmup $WARMUP"
+    # HEADER_TOOLS: the measuring tools' versions, if not hyperfine's.
+    echo "kernel $(uname -r); ${HEADER_TOOLS:-$(hyperfine --version)}; runs $RUNS, warmup $WARMUP"
     # Background load skews the ratios (hyperfine runs the tools one after
     # another, not interleaved), so say how busy the machine was.
     echo "$(nproc) CPUs, load average $(cut -d' ' -f1-3 /proc/loadavg)"

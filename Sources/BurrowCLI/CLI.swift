@@ -10,8 +10,8 @@ public enum CLI {
         ContainerStop.self, ContainerKill.self, ContainerRestart.self, ContainerWait.self, ContainerExec.self,
         ContainerTop.self, ContainerPort.self, ContainerRename.self, ContainerCopy.self,
         ContainerList.self, ContainerRemove.self, ContainerGroup.self,
-        ImageList.self, ImagePull.self, ImagePush.self, RegistryLogin.self, RegistryLogout.self, ImageLoad.self, ImageSave.self, ImageImport.self, ImageTag.self, ImageRemove.self, Inspect.self,
-        SystemInfo.self, Version.self, Volume.self, StorageHelper.self, Keeper.self, Monitor.self,
+        ImageList.self, ImageBuild.self, ImagePull.self, ImagePush.self, RegistryLogin.self, RegistryLogout.self, ImageLoad.self, ImageSave.self, ImageImport.self, ImageTag.self, ImageRemove.self, Inspect.self,
+        SystemInfo.self, Version.self, Volume.self, StorageHelper.self, BuildHelper.self, Keeper.self, Monitor.self,
     ]
 
     static let globalOptions: [OptionSpec] = [

@@ -14,8 +14,11 @@ public enum UserNamespaceHelper {
     /// Runs `arguments` (argv without the program) in a new user namespace
     /// and returns the exit code. stdin, stdout and stderr are shared.
     public static func run(_ arguments: [String], mapping: UserNamespaceMapping) throws -> Int32 {
-        if mapping.needsHelpers { _ = try HelperPrograms.locate() }
-        var plan = LaunchPlan(namespaces: [.user, .mount])
+        // A process that joined the standing namespace is root in it
+        // already, and may not map another: a mount namespace is enough.
+        let joined = UserNamespaceKeeper.joined
+        if mapping.needsHelpers && !joined { _ = try HelperPrograms.locate() }
+        var plan = LaunchPlan(namespaces: joined ? [.mount] : [.user, .mount])
         var environment: [String] = []
         var index = 0
         while let entry = environ[index] {
@@ -25,7 +28,7 @@ public enum UserNamespaceHelper {
         }
         environment.append("\(marker)=1")
         plan.process = LaunchPlan.Process(arguments: [HostSystem.executablePath] + arguments, environment: environment)
-        let child = try Launcher.start(plan, mapping: mapping)
+        let child = try Launcher.start(plan, mapping: joined ? nil : mapping)
         return try Launcher.wait(child)
     }
 }

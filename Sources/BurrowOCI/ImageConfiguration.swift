@@ -70,6 +70,7 @@ public struct ContainerConfiguration: Codable, Sendable, Equatable {
     public var argsEscaped: Bool?
     public var shell: [String]?
     public var onBuild: [String]?
+    public var healthcheck: HealthConfig?
 
     public init() {}
 
@@ -86,6 +87,29 @@ public struct ContainerConfiguration: Codable, Sendable, Equatable {
         case argsEscaped = "ArgsEscaped"
         case shell = "Shell"
         case onBuild = "OnBuild"
+        case healthcheck = "Healthcheck"
+    }
+}
+
+/// HEALTHCHECK as Docker records it: Test (["NONE"], ["CMD", ...] or
+/// ["CMD-SHELL", "..."]) and durations in nanoseconds.
+public struct HealthConfig: Codable, Sendable, Equatable {
+    public var test: [String]?
+    public var interval: Int64?
+    public var timeout: Int64?
+    public var startPeriod: Int64?
+    public var startInterval: Int64?
+    public var retries: Int?
+
+    public init(test: [String]? = nil) { self.test = test }
+
+    enum CodingKeys: String, CodingKey {
+        case test = "Test"
+        case interval = "Interval"
+        case timeout = "Timeout"
+        case startPeriod = "StartPeriod"
+        case startInterval = "StartInterval"
+        case retries = "Retries"
     }
 }
 
@@ -115,5 +139,14 @@ extension ContainerConfiguration {
         }
         if let members = config["ExposedPorts"]?.members { exposedPorts = Dictionary(members.map { ($0.0, EmptyObject()) }, uniquingKeysWith: { $1 }) }
         if let members = config["Volumes"]?.members { volumes = Dictionary(members.map { ($0.0, EmptyObject()) }, uniquingKeysWith: { $1 }) }
+        if let check = config["Healthcheck"], case .object = check {
+            var health = HealthConfig(test: check["Test"]?.strings)
+            health.interval = check["Interval"]?.int64
+            health.timeout = check["Timeout"]?.int64
+            health.startPeriod = check["StartPeriod"]?.int64
+            health.startInterval = check["StartInterval"]?.int64
+            health.retries = check["Retries"]?.int64.map { Int($0) }
+            healthcheck = health
+        }
     }
 }

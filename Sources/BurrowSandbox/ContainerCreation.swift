@@ -101,6 +101,10 @@ public struct ContainerCreation {
         config.readOnlyRoot = options.readOnly
         config.allowHostLoopback = options.allowHostLoopback
         config.publish = options.publish
+        if let bundle = options.hostCA {
+            config.hostCA = bundle
+            config.environment = HostCA.withCertificateFile(config.environment)
+        }
         if options.publishAll {
             let exposed = PortSpec.exposed(Array(image.exposedPorts?.keys ?? [:].keys))
             config.publish += exposed.filter { port in !options.publish.contains { $0.containerKey == port.containerKey } }

@@ -96,6 +96,7 @@ public struct ContainerLaunch {
             canSetGroups: mapping.needsHelpers, ttyGroup: mapping.mapsGID(5) ? 5 : nil, interactive: !streams.stdinFromNull)
         if config.initProcess { input.initBinary = try ContainerLaunch.initBinary() }
         input.mountSteps = MountSteps.steps(config.mounts.map(ResolvedMount.init), readOnlyRoot: config.readOnlyRoot, etcFiles: input.etcFiles)
+        if let bundle = config.hostCA { input.mountSteps.mounts += HostCA.steps(bundle: bundle) }
         var plan = ContainerPlan.make(input)
         plan.process?.resourceLimits = try ResourceLimits(config).rlimits
         plan.standardStreams = streams.descriptors

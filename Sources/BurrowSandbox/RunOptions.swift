@@ -45,6 +45,8 @@ public struct RunOptions: Sendable {
     public var mounts: [MountSpec] = []
     /// --read-only.
     public var readOnly = false
+    /// --host-ca: the host CA bundle to bind into the container, or nil.
+    public var hostCA: String? = nil
 
     public init(image: String) { self.image = image }
 }

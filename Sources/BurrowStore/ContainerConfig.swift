@@ -57,6 +57,9 @@ public struct ContainerConfig: JSONRecord, Sendable, Equatable {
     public var mounts: [ContainerMount] = []
     /// --read-only.
     public var readOnlyRoot = false
+    /// --host-ca: the host's CA bundle, bound read-only where the image's
+    /// TLS libraries look for theirs (HostCA); nil for none.
+    public var hostCA: String? = nil
 
     public init(image: String, imageID: Digest, layers: [Digest], driver: String, entrypoint: [String], cmd: [String],
                 arguments: [String], environment: [String], workingDirectory: String, user: String, uid: UInt32, gid: UInt32,
@@ -119,6 +122,7 @@ public struct ContainerConfig: JSONRecord, Sendable, Equatable {
         readOnlyRoot = json["readOnlyRoot"]?.bool ?? false
         allowHostLoopback = json["allowHostLoopback"]?.bool ?? false
         publish = try PortMapping.list(json["publish"])
+        hostCA = json["hostCA"]?.string
     }
 
     public var json: JSONValue {
@@ -138,6 +142,7 @@ public struct ContainerConfig: JSONRecord, Sendable, Equatable {
             ("ulimits", .array(ulimits.map { .string($0) })),
             ("mounts", .array(mounts.map(\.json))), ("readOnlyRoot", .bool(readOnlyRoot)),
             ("allowHostLoopback", .bool(allowHostLoopback)), ("publish", .array(publish.map(\.json))),
+            ("hostCA", .optional(hostCA)),
         ])
     }
 }

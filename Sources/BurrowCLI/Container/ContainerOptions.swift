@@ -35,6 +35,8 @@ enum ContainerOptions {
         OptionSpec("cpuset-cpus", value: "LIST", help: "CPUs the container may run on: 0-3,5"),
         OptionSpec("pids-limit", value: "N", help: "Most processes in the container; -1 for no limit"),
         OptionSpec("ulimit", value: "NAME=SOFT[:HARD]", repeatable: true, help: "Resource limit of the container's processes: nofile=1024:2048"),
+        OptionSpec("host-ca", help: "Lend the host's CA bundle to the container, read-only (default false, or BURROW_HOST_CA)"),
+        OptionSpec("host-ca-file", value: "FILE", help: "Lend this CA bundle to the container instead of the host's"),
         OptionSpec("pull", value: "POLICY", help: "When to pull the image: missing (the default), always or never"),
     ]
 
@@ -125,6 +127,8 @@ enum ContainerOptions {
             throw BurrowError.invalidArgument("\(error)")
         }
         options.publishAll = arguments.flag("publish-all")
+        let hostCA = try HostCA.enabled(flag: arguments.has("host-ca") ? (arguments.flag("host-ca") ? "true" : "false") : nil, fallback: false)
+        options.hostCA = try HostCA.bundle(enabled: hostCA, file: arguments.value("host-ca-file"), asked: arguments.flag("host-ca"), warn: context.warn)
         if options.network != .slirp && (!options.publish.isEmpty || options.publishAll) {
             throw BurrowError.invalidArgument("ports cannot be published with --network \(options.network.rawValue): publish them with the slirp network (the default)")
         }

@@ -28,7 +28,7 @@ struct ImageInspection: Encodable {
 
     enum ConfigKeys: String, CodingKey {
         case Hostname, Domainname, User, AttachStdin, AttachStdout, AttachStderr, ExposedPorts, Tty, OpenStdin, StdinOnce
-        case Env, Cmd, ArgsEscaped, Image, Volumes, WorkingDir, Entrypoint, OnBuild, Labels, StopSignal, Shell
+        case Env, Cmd, Healthcheck, ArgsEscaped, Image, Volumes, WorkingDir, Entrypoint, OnBuild, Labels, StopSignal, Shell
     }
 
     struct Named: Encodable {
@@ -68,6 +68,7 @@ struct ImageInspection: Encodable {
         try k.encode(false, forKey: .StdinOnce)
         try k.encode(config.env, forKey: .Env)
         try k.encode(config.cmd, forKey: .Cmd)
+        if let health = config.healthcheck { try k.encode(health, forKey: .Healthcheck) }
         if let escaped = config.argsEscaped { try k.encode(escaped, forKey: .ArgsEscaped) }
         try k.encode("", forKey: .Image)
         try k.encode(config.volumes, forKey: .Volumes)

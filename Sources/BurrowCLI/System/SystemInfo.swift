@@ -100,6 +100,7 @@ enum SystemInfo: Command {
         sections.append(("fuse", fuse))
         sections.append(("network", NetworkReport.lines()))
         sections.append(("cgroups", CgroupReport.lines()))
+        sections.append(("host ca", HostCAReport.lines()))
 
         switch OutputFormat(arguments.value("format")) {
         case .json:
@@ -119,6 +120,20 @@ enum SystemInfo: Command {
             }
         }
         return 0
+    }
+}
+
+/// --host-ca: the defaults as BURROW_HOST_CA sets them, and the bundle lent.
+enum HostCAReport {
+    static func lines() -> [(String, String)] {
+        func setting(_ fallback: Bool) -> String {
+            guard let value = try? HostCA.enabled(flag: nil, fallback: fallback) else { return "invalid \(HostCA.variable)" }
+            return value ? "on" : "off"
+        }
+        let source = environment(HostCA.variable).map { "\(HostCA.variable)=\($0)" } ?? "default"
+        return [("build", "\(setting(true)) (\(source))"), ("run", "\(setting(false)) (\(source))"),
+                ("host bundle", HostCA.hostBundle() ?? "none found (looked at \(HostCA.hostBundles.joined(separator: ", ")))"),
+                ("bound at", HostCA.targets.joined(separator: ", ") + ", and SSL_CERT_FILE")]
     }
 }
 
