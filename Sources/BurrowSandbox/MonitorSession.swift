@@ -77,7 +77,20 @@ public struct MonitorSession {
         }
         try awaitStart(mine, id: id)
         guard let attach else { return .running }
-        return try relay(socket: mine, attach)
+        return awaitRecord(id, try relay(socket: mine, attach))
+    }
+
+    /// The monitor tells its client the exit code before it has written it to
+    /// the record (it stops the network and the cgroup in between): wait for
+    /// the record, so that an `rm` right after `attach` or `run` sees the
+    /// container exited. A monitor that died leaves the record as it is.
+    private func awaitRecord(_ id: String, _ outcome: Outcome) -> Outcome {
+        guard case .exited = outcome else { return outcome }
+        for _ in 0..<500 {
+            guard let record = try? store.container(id), record.isRunning, record.monitor?.isAlive == true else { break }
+            usleep(10_000)
+        }
+        return outcome
     }
 
     /// Attaches to a running container's monitor.
@@ -93,7 +106,7 @@ public struct MonitorSession {
         var flags = attach.flags
         let rc = burrow_frame_write(socket, UInt32(BURROW_FRAME_HELLO), &flags, 4)
         if rc < 0 { throw SystemError("attach to", path: path, errno: -rc) }
-        return try relay(socket: socket, attach)
+        return awaitRecord(record.id, try relay(socket: socket, attach))
     }
 
     /// Waits for a running container's end through its monitor, which says
