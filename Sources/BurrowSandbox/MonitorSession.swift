@@ -122,7 +122,11 @@ public struct MonitorSession {
             var type: UInt32 = 0
             let n = payload.withUnsafeMutableBytes { burrow_frame_read(socket, &type, $0.baseAddress, UInt32($0.count)) }
             if n < 0 { return nil }
-            if type == UInt32(BURROW_FRAME_EXIT) && n >= 4 { return payload.withUnsafeBytes { $0.loadUnaligned(as: Int32.self) } }
+            if type == UInt32(BURROW_FRAME_EXIT) && n >= 4 {
+                let code = payload.withUnsafeBytes { $0.loadUnaligned(as: Int32.self) }
+                _ = awaitRecord(record.id, .exited(code))
+                return code
+            }
         }
     }
 
