@@ -28,6 +28,10 @@ public final class Builder {
         public var quiet = false
         public var network: RunOptions.Network = .slirp
         public var hostCA: String? = nil
+        /// Pulls a base image (FROM) the store lacks, or every one with
+        /// `alwaysPull` (`--pull`); nil when there is nowhere to pull from.
+        public var pullBase: ((_ name: String) throws -> Void)? = nil
+        public var alwaysPull = false
 
         public init(context: String, dockerfile: String, dockerfileName: String) {
             self.context = context
@@ -258,10 +262,21 @@ public final class Builder {
 
     func baseImage(_ name: String, _ from: Instruction) throws -> State {
         let id: Digest
+        if options.alwaysPull, let pull = options.pullBase {
+            do { try pull(name) } catch { throw fail(from, "\(error)") }
+        }
         do {
             id = try store.resolveImage(name)
         } catch {
-            throw fail(from, "image \(name) is not in the store: load it first with 'burrow load -i FILE' (or 'burrow import')")
+            guard let pull = options.pullBase, !options.alwaysPull else {
+                throw fail(from, "image \(name) is not in the store: pull it with 'burrow pull \(name)' or load it with 'burrow load -i FILE'")
+            }
+            do {
+                try pull(name)
+                id = try store.resolveImage(name)
+            } catch {
+                throw fail(from, "\(error)")
+            }
         }
         guard let record = try store.imageRecord(id) else { throw fail(from, "image \(name) is not in the store") }
         let image: ImageConfiguration

@@ -9,11 +9,15 @@ public struct LayerBlob: Codable, Sendable, Equatable {
     public var digest: Digest
     public var size: Int64
     public var mediaType: String
+    /// The repository it was pulled from (`registry/path`), which push may
+    /// ask a registry to mount the blob from instead of sending it.
+    public var source: String?
 
-    public init(digest: Digest, size: Int64, mediaType: String) {
+    public init(digest: Digest, size: Int64, mediaType: String, source: String? = nil) {
         self.digest = digest
         self.size = size
         self.mediaType = mediaType
+        self.source = source
     }
 
     /// The OCI media type for a blob that starts with `magic`; nil for

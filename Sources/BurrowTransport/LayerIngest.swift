@@ -37,7 +37,8 @@ struct LayerIngest {
 
     /// `blobFile`, when given, is the file `source` reads: it is moved into
     /// the layer rather than copied.
-    func ingest(source: LayerStream.Source, expected: Expected, displayName: String, blobFile: String? = nil) throws -> StagedLayer {
+    func ingest(source: LayerStream.Source, expected: Expected, displayName: String, blobFile: String? = nil,
+                blobSource: String? = nil) throws -> StagedLayer {
         if let diffID = expected.diffID, store.layerExists(diffID) {
             // The content is known; the blob still has to be the one its descriptor names.
             if case .range(let fd, let offset, let length) = source, expected.blobDigest != nil || expected.blobSize != nil {
@@ -74,7 +75,7 @@ struct LayerIngest {
         for warning in statistics.warnings { progress.warning(warning) }
 
         if case .range(let fd, let offset, _) = source, let blobDigest = Digest(digests.blobDigest) {
-            try keepBlob(fd: fd, offset: offset, size: digests.blobSize, digest: blobDigest, file: blobFile, in: staging.path)
+            try keepBlob(fd: fd, offset: offset, size: digests.blobSize, digest: blobDigest, file: blobFile, source: blobSource, in: staging.path)
         }
 
         let record = LayerRecord(diffID: diffID, size: statistics.bytes, entries: statistics.entries,
@@ -86,7 +87,7 @@ struct LayerIngest {
     }
 
     /// Keeps the blob beside the tree for push and save (see LayerBlob).
-    private func keepBlob(fd: Int32, offset: Int64, size: Int64, digest: Digest, file: String?, in directory: String) throws {
+    private func keepBlob(fd: Int32, offset: Int64, size: Int64, digest: Digest, file: String?, source: String?, in directory: String) throws {
         var magic = [UInt8](repeating: 0, count: 8)
         let n = magic.withUnsafeMutableBytes { pread(fd, $0.baseAddress, 8, off_t(offset)) }
         guard n > 0, let mediaType = LayerBlob.mediaType(magic: Array(magic.prefix(n))) else { return }
@@ -106,7 +107,7 @@ struct LayerIngest {
             }
             try out.sync(path: target)
         }
-        try Store.writeLayerBlobRecord(LayerBlob(digest: digest, size: size, mediaType: mediaType), in: directory)
+        try Store.writeLayerBlobRecord(LayerBlob(digest: digest, size: size, mediaType: mediaType, source: source), in: directory)
     }
 
     private func check(digest: String, size: Int64, expected: Expected, displayName: String) throws {

@@ -500,6 +500,34 @@ struct RegistryTests {
     }
 
     @Test(arguments: TestUser.all)
+    func aBuildPullsItsBaseAndItsImageIsPushedAndPulledBack(user: TestUser) throws {
+        let registry = try LoopbackRegistry()
+        defer { registry.remove() }
+        try registry.push("\(Runner.images)/busybox.oci.tar", as: "library/busybox")
+        let context = Fixtures.temporaryDirectory("burrow-build-context")
+        defer { try? FileManager.default.removeItem(atPath: context) }
+        chmod(context, 0o755)
+        try "FROM \(registry.name("library/busybox"))\nCOPY hello /hello\nCMD [\"cat\", \"/hello\"]\n"
+            .write(toFile: "\(context)/Dockerfile", atomically: true, encoding: .utf8)
+        try "built here\n".write(toFile: "\(context)/hello", atomically: true, encoding: .utf8)
+        chmod("\(context)/Dockerfile", 0o644)
+        chmod("\(context)/hello", 0o644)
+
+        let builder = try Runner.fresh(user, tag: "build")
+        let built = try builder.burrow("build", "-q", "--network", "none", "-t", registry.name("built/app", "1"), context)
+        #expect(built.code == 0 && built.out.hasPrefix("sha256:"), "\(built)")
+        #expect(built.err.contains("Downloaded newer image for \(registry.name("library/busybox"))"), "\(built)")
+        let pushed = try builder.burrow("push", registry.name("built/app", "1"))
+        #expect(pushed.code == 0, "\(pushed)")
+        #expect(pushed.out.contains(": Mounted from library/busybox") && pushed.out.contains(": Pushed"), "the base layer is mounted, the COPY layer sent: \(pushed)")
+
+        let elsewhere = try Runner.fresh(user, tag: "built")
+        let ran = try elsewhere.burrow("run", "--rm", "--network", "none", registry.name("built/app", "1"))
+        #expect(ran.code == 0 && ran.out == "built here\n", "\(ran)")
+        #expect(try elsewhere.burrow("images", "-q", "--no-trunc").out == built.out)
+    }
+
+    @Test(arguments: TestUser.all)
     func anIndexOfSeveralPlatformsGivesEachItsImage(user: TestUser) throws {
         let registry = try LoopbackRegistry()
         defer { registry.remove() }

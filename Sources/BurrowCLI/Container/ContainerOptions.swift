@@ -58,22 +58,7 @@ enum ContainerOptions {
                 Context.standardError("Unable to find image '\(ImagePull.familiarName(image))' locally\n")
             }
         }
-        var actions = posix_spawn_file_actions_t()
-        posix_spawn_file_actions_init(&actions)
-        defer { posix_spawn_file_actions_destroy(&actions) }
-        posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
-        posix_spawn_file_actions_adddup2(&actions, 2, 1)
-        let argv = ["burrow", "--root", context.rootPath, "pull", image]
-        var cArguments = argv.map { strdup($0) } + [nil]
-        defer { for pointer in cArguments { free(pointer) } }
-        var pid: pid_t = 0
-        let rc = posix_spawn(&pid, "/proc/self/exe", &actions, nil, &cArguments, environ)
-        guard rc == 0 else { throw SystemError("posix_spawn", path: "/proc/self/exe", errno: rc) }
-        var status: Int32 = 0
-        while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
-        if status != 0 {
-            throw BurrowError.notFound("cannot pull \(image) (the reason is above): check the name, or load the image with 'burrow load'")
-        }
+        try ImagePull.pullInChild(image, context)
     }
 
     static func runOptions(_ arguments: ParsedArguments, _ context: Context) throws -> RunOptions {

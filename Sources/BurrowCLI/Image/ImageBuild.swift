@@ -13,7 +13,7 @@ enum ImageBuild: Command {
         OptionSpec("build-arg", value: "KEY=VALUE", repeatable: true, help: "Set a build argument (an ARG); KEY alone passes the caller's value"),
         OptionSpec("target", value: "STAGE", help: "Build this stage (and the stages it needs) instead of the last"),
         OptionSpec("no-cache", help: "Run every step again instead of reusing cached results"),
-        OptionSpec("pull", help: "Fetch newer base images first (needs a registry client, which burrow does not have yet)"),
+        OptionSpec("pull", help: "Pull every base image (FROM) first, even one the store has"),
         OptionSpec("quiet", short: "q", help: "Print only the image id"),
         OptionSpec("network", value: "MODE", help: "The network of RUN steps: slirp (the default), none or host"),
         OptionSpec("host-ca", help: "Lend the host's CA bundle to RUN steps, read-only (default true; --host-ca=false to keep it out)"),
@@ -50,9 +50,9 @@ enum ImageBuild: Command {
                 options.buildArguments[item] = value
             }
         }
-        if arguments.flag("pull") {
-            throw BurrowError.unsupported("--pull needs a registry client, which burrow does not have yet: load the base image with 'burrow load -i FILE' and build without --pull")
-        }
+        options.alwaysPull = arguments.flag("pull")
+        // A base image the store lacks is pulled, as docker build does.
+        options.pullBase = { name in try ImagePull.pullInChild(name, context) }
         options.target = arguments.value("target")
         options.noCache = arguments.flag("no-cache")
         options.quiet = arguments.flag("quiet")

@@ -37,6 +37,27 @@ enum ImagePull: Command {
         return 0
     }
 
+    /// Runs `burrow pull IMAGE` as a child, its output on standard error (so
+    /// that the caller's standard output stays its own), for run, create and build.
+    static func pullInChild(_ image: String, _ context: Context) throws {
+        var actions = posix_spawn_file_actions_t()
+        posix_spawn_file_actions_init(&actions)
+        defer { posix_spawn_file_actions_destroy(&actions) }
+        posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
+        posix_spawn_file_actions_adddup2(&actions, 2, 1)
+        let argv = ["burrow", "--root", context.rootPath, "pull", image]
+        var cArguments = argv.map { strdup($0) } + [nil]
+        defer { for pointer in cArguments { free(pointer) } }
+        var pid: pid_t = 0
+        let rc = posix_spawn(&pid, "/proc/self/exe", &actions, nil, &cArguments, environ)
+        guard rc == 0 else { throw SystemError("posix_spawn", path: "/proc/self/exe", errno: rc) }
+        var status: Int32 = 0
+        while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
+        if status != 0 {
+            throw BurrowError.notFound("cannot pull \(image) (the reason is above): check the name, or load the image with 'burrow load'")
+        }
+    }
+
     /// `busybox:latest` for "busybox", as Docker names a missing image.
     static func familiarName(_ text: String) -> String {
         (try? ImageReference(parsing: text))?.familiar ?? text

@@ -97,7 +97,8 @@ public struct ImagePuller {
             defer { close(fd); unlink(file) }
             staged.set(i, try ingest.ingest(source: .range(fd: fd, offset: 0, length: layer.size),
                                             expected: .init(blobDigest: layer.digest, blobSize: layer.size, diffID: diffID),
-                                            displayName: layer.digest.short, blobFile: file))
+                                            displayName: layer.digest.short, blobFile: file,
+                                            blobSource: "\(client.domain)/\(client.repository)"))
         }
         let references = reference.tag != nil && reference.digest == nil ? [reference] : []
         let registered = try ImageRegistrar(store: store).register(config: configBytes, manifest: bytes, manifestDigest: digest,

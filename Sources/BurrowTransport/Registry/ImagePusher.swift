@@ -65,8 +65,9 @@ public struct ImagePusher {
             let (blob, path) = blobs[i]
             let fd = try syscall("open", path) { open(path, O_RDONLY | O_CLOEXEC) }
             defer { close(fd) }
-            let sent = try upload(client, digest: blob.digest, size: blob.size, body: .file(fd: fd, offset: 0, length: blob.size), name: blob.digest.short)
-            noteSlots.set(i, "\(blob.digest.short): \(sent ? "Pushed" : "Layer already exists")")
+            let sent = try upload(client, digest: blob.digest, size: blob.size, body: .file(fd: fd, offset: 0, length: blob.size),
+                                  name: blob.digest.short, mountFrom: blob.source)
+            noteSlots.set(i, "\(blob.digest.short): \(sent)")
         }
         for i in 0..<blobs.count { notes[i] = noteSlots.get(i) }
         let tag = reference.tag ?? "latest"
@@ -78,14 +79,27 @@ public struct ImagePusher {
         return Pushed(digest: Digest(SHA256Hasher.digest(manifestBytes))!, size: manifestBytes.count, layerNotes: notes)
     }
 
-    /// Sends one blob unless the registry has it; true when it was sent.
-    private func upload(_ client: RegistryClient, digest: Digest, size: Int64, body: HTTPRequest.Body, name: String) throws -> Bool {
+    /// Sends one blob unless the registry has it or mounts it; says which.
+    private func upload(_ client: RegistryClient, digest: Digest, size: Int64, body: HTTPRequest.Body, name: String,
+                        mountFrom source: String? = nil) throws -> String {
         let head = try client.send("HEAD", "blobs/\(digest)")
         if head.isSuccess {
             progress.finished(name, note: "Layer already exists")
-            return false
+            return "Layer already exists"
         }
-        let start = try client.send("POST", "blobs/uploads/")
+        // A blob pulled from another repository of the same registry is
+        // mounted from there (201) rather than sent; 202 starts a plain upload.
+        var mount = ""
+        let prefix = client.domain + "/"
+        if let source, source.hasPrefix(prefix), source.dropFirst(prefix.count) != client.repository {
+            mount = "?mount=\(HTTPURL.escape(digest.description))&from=\(HTTPURL.escape(String(source.dropFirst(prefix.count))))"
+        }
+        let start = try client.send("POST", "blobs/uploads/" + mount)
+        if start.status == 201 {
+            let note = "Mounted from \(source!.dropFirst(prefix.count))"
+            progress.finished(name, note: note)
+            return note
+        }
         guard start.status == 202, let location = start.header("location") else {
             throw BurrowError.engine("the registry \(client.domain) did not start an upload for \(digest): \(RegistryClient.errorText(start))")
         }
@@ -97,7 +111,7 @@ public struct ImagePusher {
             throw BurrowError.engine("the registry \(client.domain) refused the blob \(digest): \(RegistryClient.errorText(put))")
         }
         progress.finished(name, note: "Pushed")
-        return true
+        return "Pushed"
     }
 }
 
