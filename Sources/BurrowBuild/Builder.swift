@@ -275,7 +275,7 @@ public final class Builder {
                 try pull(name)
                 id = try store.resolveImage(name)
             } catch {
-                throw fail(from, "\(error)")
+                throw fail(from, "image \(name) is not in the store and pulling it failed (the reason is above): check the name, or load it with 'burrow load -i FILE'")
             }
         }
         guard let record = try store.imageRecord(id) else { throw fail(from, "image \(name) is not in the store") }
