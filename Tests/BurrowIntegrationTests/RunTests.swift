@@ -90,7 +90,7 @@ extension Integration {
         #expect(unknown.code == 125 && unknown.err.contains("unable to find user nosuch"), "\(unknown)")
         let numeric = try runner.burrow("run", "--rm", "-u", "0:0", "busybox", "sh", "-c", "id -u; echo $HOME")
         #expect(numeric.lines == ["0", "/root"], "\(numeric)")
-        let missingImage = try runner.burrow("run", "--rm", "nosuchimage", "true")
+        let missingImage = try runner.burrow("run", "--rm", "127.0.0.1:1/nosuchimage", "true")
         #expect(missingImage.code == 125 && missingImage.err.contains("nosuchimage"), "\(missingImage)")
     }
 
