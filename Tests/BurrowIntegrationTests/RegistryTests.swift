@@ -288,6 +288,14 @@ struct RegistryTests {
         let pinned = try runner.burrow("pull", "127.0.0.1:\(registry.port)/library/busybox@\(RegistryTests.busyboxManifest)")
         #expect(pinned.code == 0, "\(pinned)")
 
+        // Every tag: latest and the one pushed next.
+        try registry.push("\(Runner.images)/busybox.oci.tar", as: "library/busybox", tag: "1.36")
+        let all = try runner.burrow("pull", "-q", "--all-tags", "127.0.0.1:\(registry.port)/library/busybox")
+        #expect(all.code == 0 && all.lines.count == 2 && Set(all.lines).count == 1, "\(all)")
+        #expect(try runner.burrow("images", "--format", "{{.Tag}}", "127.0.0.1:\(registry.port)/library/busybox").out.split(separator: "\n").sorted() == ["1.36", "latest"])
+        let tagged = try runner.burrow("pull", "-a", registry.name("library/busybox"))
+        #expect(tagged.code == 125 && tagged.err.contains("--all-tags takes a repository without a tag"), "\(tagged)")
+
         let missing = try runner.burrow("pull", registry.name("library/busybox", "nope"))
         #expect(missing.code == 125 && missing.err.contains("manifest for \(registry.name("library/busybox", "nope")) not found"), "\(missing)")
         let bad = try runner.burrow("pull", "Busybox")

@@ -7,6 +7,7 @@ enum ImagePull: Command {
     static let spec = CommandSpec("pull", arguments: "NAME[:TAG|@DIGEST]", summary: "Download an image from a registry", options: [
         OptionSpec("platform", value: "OS/ARCH[/VARIANT]", help: "Pull the image for this platform instead of this machine's"),
         OptionSpec("quiet", short: "q", help: "Show no progress; print only the image ID"),
+        OptionSpec("all-tags", short: "a", help: "Pull every tag of the repository"),
     ], minimumPositionals: 1, maximumPositionals: 1)
 
     static func run(_ arguments: ParsedArguments, _ context: Context) throws -> Int32 {
@@ -17,6 +18,25 @@ enum ImagePull: Command {
         let quiet = arguments.flag("quiet")
         let store = try context.store()
         store.sweepStaging()
+        if arguments.flag("all-tags") {
+            guard !text.contains("@"), (try? ImageReference(parsing: text + ":x")) != nil else {
+                throw BurrowError.invalidArgument("--all-tags takes a repository without a tag or digest: \(text)")
+            }
+            let settings = try RegistrySettings.load(home: context.identity.user.home)
+            let puller = ImagePuller(store: store, ownership: .currentNamespace(), whiteouts: StorageProbeAccess.whiteouts(store),
+                                     progress: LayerBoard(quiet: quiet), settings: settings)
+            for tag in try puller.tags(of: reference).sorted() {
+                let tagged = reference.withTag(tag)
+                if !quiet { context.out("\(tag): Pulling from \(reference.path)") }
+                let pulled = try puller.pull(tagged, platform: platform)
+                if quiet { context.out(pulled.id.description) } else if isatty(1) != 1 || isatty(2) != 1 {
+                    for note in pulled.layerNotes { context.out(note) }
+                }
+                if !quiet { context.out("Digest: \(pulled.manifestDigest)") }
+            }
+            if !quiet { context.out(reference.repository) }
+            return 0
+        }
         if !quiet, let tag = reference.tag, reference.digest == nil {
             context.out("\(tag): Pulling from \(reference.path)")
         }

@@ -106,6 +106,26 @@ public struct ImagePuller {
         return Pulled(id: registered.id, manifestDigest: digest, reference: reference, fetchedLayers: missing.count, layerNotes: notes)
     }
 
+    /// Every tag of the repository (`--all-tags`), following the Link header of paged lists.
+    public func tags(of reference: ImageReference) throws -> [String] {
+        let client = try RegistryClient.connect(domain: reference.domain, repository: reference.path, settings: settings)
+        var tags: [String] = []
+        var path = "tags/list"
+        for _ in 0..<100 {
+            let response = try client.send("GET", path)
+            guard response.isSuccess else {
+                throw BurrowError.notFound("the registry \(client.domain) lists no tags for \(reference.repository) (\(RegistryClient.errorText(response)))")
+            }
+            guard let json = try? JSONValue(parsing: response.body) else { throw BurrowError.engine("the tag list of \(reference.repository) is not JSON") }
+            tags += json["tags"]?.strings ?? []
+            // Link: </v2/name/tags/list?n=100&last=x>; rel="next"
+            guard let link = response.header("link"), let open = link.firstIndex(of: "<"), let close = link.firstIndex(of: ">"),
+                  open < close, link.contains("rel=\"next\"") else { break }
+            path = String(link[link.index(after: open)..<close])
+        }
+        return tags
+    }
+
     /// Docker's choice among an index's entries; the error names every platform there is.
     public static func choose(_ platform: Platform, from index: ImageIndex, name: String) throws -> Descriptor {
         let images = index.manifests.filter { MediaType.isManifest($0.mediaType) || MediaType.isIndex($0.mediaType) || $0.mediaType.isEmpty }
