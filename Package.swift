@@ -44,7 +44,7 @@ let package = Package(
         .target(name: "BurrowTestSupport", path: "Tests/BurrowTestSupport"),
         .testTarget(name: "BurrowOCITests", dependencies: ["BurrowOCI"]),
         .testTarget(name: "BurrowHTTPTests", dependencies: ["BurrowHTTP"]),
-        .testTarget(name: "BurrowTransportTests", dependencies: ["BurrowTransport", "BurrowOCI", "BurrowSystem"]),
+        .testTarget(name: "BurrowTransportTests", dependencies: ["BurrowTransport", "BurrowOCI", "BurrowSystem", "BurrowStore"]),
         .testTarget(name: "BurrowDockerfileTests", dependencies: ["BurrowDockerfile"]),
         .testTarget(name: "BurrowBuildTests", dependencies: ["BurrowBuild"]),
         .testTarget(name: "BurrowArchiveTests", dependencies: ["BurrowArchive", "BurrowSystem", "BurrowTestSupport", "CBurrowSys"]),

@@ -66,6 +66,8 @@ http:
 YAML
     "$registry" serve "$SCRATCH/registry.yml" >"$SCRATCH/registry.log" 2>&1 &
     REGISTRY_PID=$!
+    # Not a job of this shell: its SIGKILL at cleanup is not reported.
+    disown "$REGISTRY_PID"
     for _ in $(seq 100); do
         curl -sf "http://127.0.0.1:$port/v2/" >/dev/null 2>&1 && break
         sleep 0.05
@@ -176,7 +178,7 @@ main_user() {
 
 parse_args "$@"
 if [[ $(id -u) -eq 0 ]]; then
-    main_root docker-registry skopeo
+    main_root
 else
     main_user
 fi

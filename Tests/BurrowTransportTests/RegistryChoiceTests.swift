@@ -1,4 +1,5 @@
 import BurrowOCI
+import BurrowStore
 import BurrowTransport
 import Foundation
 import Testing
@@ -65,5 +66,36 @@ struct RegistryChoiceTests {
         #expect(try store.store(nil, for: "localhost:5000"))
         #expect(store.credential(for: "localhost:5000") == nil)
         #expect(try !store.store(nil, for: "localhost:5000"))
+    }
+}
+
+/// References as pull and push read them: the registry, the repository path
+/// the API uses, and what is asked for.
+struct RegistryReferenceTests {
+    @Test(arguments: [
+        ("python:3.9-slim", "docker.io", "library/python", "3.9-slim"),
+        ("localhost:5000/app", "localhost:5000", "app", "latest"),
+        ("127.0.0.1:5000/team/app:v1", "127.0.0.1:5000", "team/app", "v1"),
+        ("[::1]:5000/app:1", "[::1]:5000", "app", "1"),
+        ("quay.io/org/tool", "quay.io", "org/tool", "latest"),
+        ("registry.lan/a/b/c:2", "registry.lan", "a/b/c", "2"),
+    ])
+    func registryAndRepository(text: String, domain: String, path: String, tag: String) throws {
+        let reference = try ImageReference(parsing: text)
+        #expect(reference.domain == domain && reference.path == path && reference.tag == tag)
+    }
+
+    @Test func aDigestReferenceAsksForTheDigest() throws {
+        let digest = "sha256:" + String(repeating: "ab", count: 32)
+        let reference = try ImageReference(parsing: "127.0.0.1:5000/app@\(digest)")
+        #expect(reference.tag == nil && reference.digest?.description == digest)
+        #expect(reference.description == "127.0.0.1:5000/app@\(digest)")
+    }
+
+    @Test func mediaTypesOfKeptBlobs() {
+        #expect(LayerBlob.mediaType(magic: [0x1f, 0x8b, 8, 0]) == MediaType.ociLayerGzip)
+        #expect(LayerBlob.mediaType(magic: [0x28, 0xb5, 0x2f, 0xfd]) == MediaType.ociLayerZstd)
+        #expect(LayerBlob.mediaType(magic: Array("usr/".utf8)) == MediaType.ociLayer)
+        #expect(LayerBlob.mediaType(magic: [0xfd, 0x37, 0x7a, 0x58, 0x5a, 0]) == nil)
     }
 }
