@@ -15,7 +15,7 @@ final class HTTPConnection {
 
     init(to url: HTTPURL, trust: TLSTrust, timeout: Int) throws {
         self.url = url
-        fd = try HTTPConnection.connect(host: url.host, port: url.port, timeout: timeout)
+        fd = try HTTPConnection.connect(host: url.host, port: url.port, timeout: min(timeout, 30))
         if url.secure {
             do {
                 try handshake(trust: trust)
@@ -63,7 +63,28 @@ final class HTTPConnection {
             setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &limit, socklen_t(MemoryLayout<timeval>.size))
             var one: Int32 = 1
             setsockopt(fd, Int32(IPPROTO_TCP), TCP_NODELAY, &one, socklen_t(MemoryLayout<Int32>.size))
-            if Glibc.connect(fd, current.pointee.ai_addr, current.pointee.ai_addrlen) == 0 { return fd }
+            // Non-blocking, so that an address that drops packets fails after
+            // `timeout` seconds rather than the kernel's two minutes of SYNs.
+            let flags = fcntl(fd, F_GETFL)
+            _ = fcntl(fd, F_SETFL, flags | O_NONBLOCK)
+            var rc = Glibc.connect(fd, current.pointee.ai_addr, current.pointee.ai_addrlen)
+            if rc != 0 && errno == EINPROGRESS {
+                var ready = pollfd(fd: fd, events: Int16(POLLOUT), revents: 0)
+                var polled: Int32
+                repeat { polled = poll(&ready, 1, Int32(timeout * 1000)) } while polled < 0 && errno == EINTR
+                if polled == 0 {
+                    errno = ETIMEDOUT
+                } else {
+                    var soError: Int32 = 0
+                    var length = socklen_t(MemoryLayout<Int32>.size)
+                    getsockopt(fd, SOL_SOCKET, SO_ERROR, &soError, &length)
+                    if soError == 0 { rc = 0 } else { errno = soError }
+                }
+            }
+            if rc == 0 {
+                _ = fcntl(fd, F_SETFL, flags)
+                return fd
+            }
             lastError = errno
             Glibc.close(fd)
         }

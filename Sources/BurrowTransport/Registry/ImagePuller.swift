@@ -242,6 +242,8 @@ public struct ImagePuller {
                 continue
             }
             try BlobCheck.verify(digest: hasher.finish(), size: received, against: descriptor, what: "layer \(name)")
+            // The file becomes the layer's kept blob: on disk before the layer's record is.
+            try syscall("fsync", path) { fsync(fd) }
             progress.finished(name, note: "Download complete")
             return
         }

@@ -49,7 +49,8 @@ public final class RegistryClient: Sendable {
         } catch let error as HTTPError {
             var hint = "check the name and that it runs"
             if error.kind == .notTLS { hint = "it speaks plain HTTP: add \"\(domain)\" to \"insecure\" in ~/.config/burrow/registries.json if you trust the network" }
-            if error.kind == .certificate { hint = "add its CA certificate to ~/.config/burrow/certs.d/\(domain)/ca.crt" }
+            // The certificate error says where the CA certificate goes.
+            if error.kind == .certificate { throw BurrowError.permissionDenied("cannot reach the registry \(domain): \(error.message)") }
             throw BurrowError.notFound("cannot reach the registry \(domain): \(error.message); \(hint)")
         }
         let client = RegistryClient(domain: domain, repository: repository, base: HTTPURL(secure: base.secure, host: base.host, port: base.port),
