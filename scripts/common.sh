@@ -7,7 +7,7 @@ export PATH="/opt/swift/usr/bin:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bi
 # What each step needs, from Debian 12.
 BUILD_PACKAGES="gcc pkg-config libslirp-dev libarchive-dev libssl-dev libzstd-dev zlib1g-dev liblzma-dev libbz2-dev"
 RUN_PACKAGES="uidmap util-linux libslirp0"
-TEST_PACKAGES="gzip zstd tar passwd strace curl python3 iproute2 docker-registry apache2-utils openssl"
+TEST_PACKAGES="gzip zstd tar passwd strace curl python3 iproute2 docker-registry apache2-utils openssl skopeo"
 DEMO_PACKAGES="mmdebstrap ca-certificates curl"
 BENCH_PACKAGES="hyperfine bubblewrap crun podman jq time iperf3 slirp4netns passt python3 docker-registry skopeo"
 

@@ -535,6 +535,21 @@ struct RegistryTests {
         #expect(try elsewhere.burrow("images", "-q", "--no-trunc").out == built.out)
     }
 
+    static let skopeo = "/usr/bin/skopeo"
+
+    /// Interop: what skopeo pushes, burrow pulls and runs.
+    @Test(.enabled(if: FileManager.default.isExecutableFile(atPath: RegistryTests.skopeo), "skopeo is not installed (scripts/common.sh TEST_PACKAGES)"),
+          arguments: TestUser.all)
+    func anImagePushedBySkopeoIsPulledAndRun(user: TestUser) throws {
+        let registry = try LoopbackRegistry()
+        defer { registry.remove() }
+        let copied = try LoopbackRegistry.shell("\(RegistryTests.skopeo) copy -q --dest-tls-verify=false oci-archive:\(Runner.images)/python-slim.oci.tar docker://\(registry.name("skopeo/python", "3.9"))")
+        #expect(copied.code == 0, "\(copied.out)")
+        let runner = try Runner.fresh(user, tag: "skopeo")
+        let ran = try runner.burrow("run", "--rm", "--network", "none", registry.name("skopeo/python", "3.9"), "python3", "-c", "print('via skopeo')")
+        #expect(ran.code == 0 && ran.out == "via skopeo\n", "\(ran)")
+    }
+
     @Test(arguments: TestUser.all)
     func anIndexOfSeveralPlatformsGivesEachItsImage(user: TestUser) throws {
         let registry = try LoopbackRegistry()
@@ -607,6 +622,11 @@ struct RegistryTests {
         try Data().write(to: URL(fileURLWithPath: layerFile))
         let empty = try runner.burrow("pull", registry.name("bad/busybox"))
         #expect(empty.code == 125 && empty.err.contains("empty body"), "\(empty)")
+        #expect(try RegistryTests.nothingStored(runner), "\(runner.storeListing)")
+        // Gone from the registry: a 404.
+        try FileManager.default.removeItem(atPath: layerFile)
+        let gone = try runner.burrow("pull", registry.name("bad/busybox"))
+        #expect(gone.code == 125 && gone.err.contains("is not on the registry"), "\(gone)")
         #expect(try RegistryTests.nothingStored(runner), "\(runner.storeListing)")
         try original.write(to: URL(fileURLWithPath: layerFile))
 
