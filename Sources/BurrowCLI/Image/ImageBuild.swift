@@ -67,11 +67,13 @@ enum ImageBuild: Command {
         let store = try context.store()
         let root = context.rootPath
         let identity = context.identity
+        let terminal = isatty(1) == 1
         let builder = try Builder(store: store, identity: identity, options: options, helper: { request in
             try UserNamespaceHelper.run(["--root", root, "__build", "apply", request], mapping: try identity.mapping(.rootless))
         }, say: { line in
+            // On a terminal the steps stand out from the RUN output between them.
+            context.out(terminal && line.hasPrefix("Step ") ? "\u{1B}[1m\(line)\u{1B}[0m" : line)
             // Before a RUN step's own output, which does not pass through this process.
-            context.out(line)
             fflush(nil)
         })
         let id = try builder.build()
