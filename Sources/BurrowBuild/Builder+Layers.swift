@@ -68,7 +68,11 @@ extension Builder {
         defer { staging.discard() }
         var request = base
         request.resultPath = removeOnly ? "/dev/null" : "\(staging.path)/result"
-        if removeOnly { request.mountStubs = [] }
+        if removeOnly {
+            request.mountStubs = []
+            request.operations = []
+            request.removeOnly = true
+        }
         let encoder = JSONEncoder()
         let path = "\(staging.path)/request.json"
         try FileSystem.writeFile(path, Array(try encoder.encode(request)))
