@@ -53,7 +53,7 @@ public final class Builder {
         self.options = options
         self.helper = helper
         self.say = options.quiet ? { _ in } : say
-        context = try BuildContext(directory: options.context)
+        context = try BuildContext(directory: options.context, dockerfile: options.dockerfile)
         cache = BuildCache(directory: "\(store.layout.root)/build-cache")
     }
 

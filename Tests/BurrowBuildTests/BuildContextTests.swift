@@ -98,3 +98,14 @@ import Testing
         #expect(Builder.duration(text) == nil)
     }
 }
+
+extension BuildContextTests {
+    /// BuildKit reads FILE.dockerignore beside the Dockerfile FILE before the context's own.
+    @Test func aDockerfileCanHaveItsOwnIgnoreFile() throws {
+        let root = try Self.make(["a.txt": "a", "b.txt": "b", ".dockerignore": "a.txt\n", "build/web.Dockerfile": "FROM scratch\n",
+                                  "build/web.Dockerfile.dockerignore": "b.txt\n"])
+        #expect(try BuildContext(directory: root).resolve("*.txt") == ["b.txt"])
+        #expect(try BuildContext(directory: root, dockerfile: root + "/build/web.Dockerfile").resolve("*.txt") == ["a.txt"])
+        #expect(try BuildContext(directory: root, dockerfile: root + "/Dockerfile").resolve("*.txt") == ["b.txt"])
+    }
+}
