@@ -110,8 +110,12 @@ extension Integration {
             FROM parent
             ADD files.tar.gz /unpacked/
             ADD plain.txt /plain/
+            ENV WHO=world
             COPY <<EOF /etc/motd
-            hello $HOME
+            hello $WHO \\$HOME "quoted"
+            EOF
+            COPY <<'EOF' /etc/verbatim
+            $WHO
             EOF
             RUN <<EOS
             echo from heredoc > /hd
@@ -134,8 +138,8 @@ extension Integration {
         let built = try runner.burrow("build", "-q", directory)
         #expect(built.code == 0, "\(built)")
         let image = built.out.trimmingCharacters(in: .whitespacesAndNewlines)
-        let files = try runner.burrow("run", "--rm", "--entrypoint", "sh", image, "-c", "cat /onbuild /unpacked/f.txt /plain/plain.txt /etc/motd /hd /sh")
-        #expect(files.out == "triggered\ninside\nplain\nhello $HOME\nfrom heredoc\nsecond line\nshell /bin/sh\n", "\(files)")
+        let files = try runner.burrow("run", "--rm", "--entrypoint", "sh", image, "-c", "cat /onbuild /unpacked/f.txt /plain/plain.txt /etc/motd /etc/verbatim /hd /sh")
+        #expect(files.out == "triggered\ninside\nplain\nhello world $HOME \"quoted\"\n$WHO\nfrom heredoc\nsecond line\nshell /bin/sh\n", "\(files)")
         // ENTRYPOINT resets the CMD the parent stage set.
         #expect(try runner.burrow("run", "--rm", image).out == "entry\n")
         let config = try runner.burrow("inspect", "--format",
