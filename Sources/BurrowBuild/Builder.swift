@@ -28,6 +28,8 @@ public final class Builder {
         public var quiet = false
         public var network: RunOptions.Network = .slirp
         public var hostCA: String? = nil
+        /// --label: over the Dockerfile's LABELs, on the image only.
+        public var labels: [String: String] = [:]
 
         public init(context: String, dockerfile: String, dockerfileName: String) {
             self.context = context
@@ -121,6 +123,11 @@ public final class Builder {
         guard let final = built[target] else { throw BurrowError.engine("the target stage was not built") }
         var image = final.image
         image.rootfs = .init(diffIDs: final.layers)
+        if !options.labels.isEmpty {
+            var config = image.config ?? ContainerConfiguration()
+            config.labels = (config.labels ?? [:]).merging(options.labels) { $1 }
+            image.config = config
+        }
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys]
         let bytes = Array(try encoder.encode(image))

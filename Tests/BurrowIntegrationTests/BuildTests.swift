@@ -168,6 +168,23 @@ extension Integration {
         #expect(seen.out == "../pki/tls/certs\nnew\ncerts\n", "\(seen)")
     }
 
+    /// `-f -`, --label over the Dockerfile's LABEL, and --iidfile.
+    @Test(arguments: TestUser.all)
+    func aDockerfileFromStandardInputWithLabelsAndAnIDFile(user: TestUser) throws {
+        let runner = try Runner.shared(user)
+        let directory = try BuildTests.context(runner, ["data.txt": "data\n"])
+        let dockerfile = "FROM busybox\nLABEL team=a keep=yes\nCOPY data.txt /\n"
+        let built = try runner.burrow("build", "-f", "-", "--label", "team=b", "--iidfile", "\(directory)/iid", "-q", directory,
+                                      stdin: Array(dockerfile.utf8))
+        #expect(built.code == 0, "\(built)")
+        let id = try runner.sh("cat '\(directory)/iid'").out
+        #expect(id + "\n" == built.out, "\(id) \(built)")
+        let labels = try runner.burrow("inspect", "--format", "{{json .Config.Labels}}", id)
+        #expect(labels.out == #"{"keep":"yes","team":"b"}"# + "\n", "\(labels)")
+        let refused = try runner.burrow("build", "-f", "-", "--label", "novalue", directory, stdin: Array(dockerfile.utf8))
+        #expect(refused.code == 125 && refused.err.contains("--label novalue: give KEY=VALUE"), "\(refused)")
+    }
+
     /// BC-15: a new WORKDIR belongs to the USER, an existing one is left alone.
     @Test(arguments: TestUser.all)
     func userAndWorkdirFollowBuildKit(user: TestUser) throws {
