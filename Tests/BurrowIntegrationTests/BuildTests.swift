@@ -11,7 +11,8 @@ extension Integration {
 @Suite struct BuildTests {
     /// A build context of the user's, in /tmp, holding `files` (path: text).
     static func context(_ runner: Runner, _ files: [String: String]) throws -> String {
-        let path = "/tmp/burrow-it-build-\(runner.user.name)-\(UUID().uuidString.prefix(6))"
+        // Under the prefix scripts/test.sh removes after a run.
+        let path = "/tmp/burrow-it-\(runner.user.name)-build-\(UUID().uuidString.prefix(6))"
         var script = "set -e; mkdir -p '\(path)'"
         for (name, text) in files.sorted(by: { $0.key < $1.key }) {
             let encoded = Data(text.utf8).base64EncodedString()
