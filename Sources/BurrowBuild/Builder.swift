@@ -324,7 +324,7 @@ public final class Builder {
             var exposed = state.config.exposedPorts ?? [:]
             for port in ports {
                 for word in try expand(port, instruction, lookup).split(separator: " ") {
-                    exposed[word.contains("/") ? String(word).lowercased() : "\(word)/tcp"] = EmptyObject()
+                    for key in try Builder.exposedPorts(String(word), instruction, fail) { exposed[key] = EmptyObject() }
                 }
             }
             state.config.exposedPorts = exposed
@@ -381,6 +381,18 @@ public final class Builder {
         state.image.history = (state.image.history ?? []) + [ImageConfiguration.History(
             created: state.image.created, createdBy: history, comment: "burrow build", emptyLayer: layerAdded ? nil : true)]
         return state
+    }
+
+    /// EXPOSE's word as Docker records it: "80/tcp"; a range is every port in it.
+    static func exposedPorts(_ word: String, _ instruction: Instruction, _ fail: (Instruction, String) -> BurrowError) throws -> [String] {
+        let parts = word.lowercased().split(separator: "/", maxSplits: 1)
+        let proto = parts.count > 1 ? String(parts[1]) : "tcp"
+        let bounds = parts.first.map { $0.split(separator: "-", maxSplits: 1).map { UInt16($0) } } ?? []
+        guard ["tcp", "udp", "sctp"].contains(proto), !bounds.isEmpty, bounds.allSatisfy({ $0 != nil && $0! > 0 }),
+              let low = bounds.first!, let high = bounds.last!, low <= high else {
+            throw fail(instruction, "EXPOSE \(word) is not a port: write it as 80, 80/udp or 8000-8010/tcp")
+        }
+        return (low...high).map { "\($0)/\(proto)" }
     }
 
     func commandLine(_ line: CommandLine, _ state: State) -> [String] {
