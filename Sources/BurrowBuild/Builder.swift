@@ -236,6 +236,7 @@ public final class Builder {
         } else {
             state = try baseImage(baseName, stage.from)
         }
+        if !state.layers.isEmpty || state.key != "scratch" { say(" ---> \(String(state.key.split(separator: ":").last ?? "").prefix(12))") }
         if let shell = state.config.shell, !shell.isEmpty { state.shell = shell }
         if state.environment.isEmpty && !state.layers.isEmpty {
             state.config.env = ["PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"]
