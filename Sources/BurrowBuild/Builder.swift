@@ -87,10 +87,21 @@ public final class Builder {
     var dockerfile: Dockerfile? = nil
     /// ARG names the build declared: a --build-arg none of them takes is reported.
     var declared: Set<String> = []
+    /// This build's pin (Store+BuildPins): the layers it holds until its image is registered.
+    let pinName = Hex.random(bytes: 16)
+    var pinned: Set<Digest> = []
+
+    /// Adds layers to the pin before they are used.
+    func pin(_ layers: [Digest]) throws {
+        let before = pinned.count
+        pinned.formUnion(layers)
+        if pinned.count != before { try store.pin(pinName, layers: pinned) }
+    }
 
     /// Builds the target stage and returns the new image's id.
     public func build() throws -> Digest {
         for id in BuildContainer.abandoned(store: store) { discard(id) }
+        defer { store.unpin(pinName) }
         let text: String
         do {
             text = try FileSystem.readText(options.dockerfile)
@@ -278,6 +289,7 @@ public final class Builder {
         } catch {
             throw fail(from, "the configuration of image \(name) cannot be read (\(error)): remove the image and load it again")
         }
+        try pin(record.layers)
         var state = State(layers: record.layers, image: image, key: id.description, baseID: id)
         state.image.history = image.history ?? []
         return state

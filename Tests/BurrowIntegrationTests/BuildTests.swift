@@ -186,6 +186,35 @@ extension Integration {
         #expect(refused.code == 125 && refused.err.contains("--label novalue: give KEY=VALUE"), "\(refused)")
     }
 
+    /// A `burrow rm` while a build runs deletes orphan layers, but not the
+    /// ones the build has made and not yet put in its image.
+    @Test(arguments: TestUser.all)
+    func layersOfARunningBuildSurviveRemovals(user: TestUser) throws {
+        let runner = try Runner.shared(user)
+        let directory = try BuildTests.context(runner, ["Dockerfile": "FROM busybox\nRUN echo made > /made-\(UUID().uuidString.prefix(6))\nRUN sleep 3\n"])
+        let tag = BuildTests.tag("pinned")
+        let build = runner.process(Runner.binary, ["build", "-q", "-t", tag, directory])
+        let output = Pipe()
+        build.standardOutput = output
+        build.standardError = output
+        try build.run()
+        // Once the second RUN runs, the first one's layer is an orphan but for the pin.
+        var running = false
+        for _ in 0..<100 where !running {
+            usleep(100_000)
+            running = try runner.sh("pgrep -u \(user.uid) -f '^sleep 3$' || true").out.isEmpty == false
+        }
+        #expect(running, "the second RUN never started")
+        let name = BuildTests.tag("short")
+        #expect(try runner.burrow("run", "--name", name, "busybox", "true").code == 0)
+        _ = try runner.burrow("rm", "-f", name)
+        let text = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        build.waitUntilExit()
+        #expect(build.terminationStatus == 0, "\(text)")
+        #expect(try runner.burrow("run", "--rm", tag, "sh", "-c", "cat /made-*").out == "made\n")
+        #expect(try runner.sh("ls '\(runner.store)/build-pins' 2>/dev/null").out.isEmpty, "the build's pin outlived it")
+    }
+
     /// BC-15: a new WORKDIR belongs to the USER, an existing one is left alone.
     @Test(arguments: TestUser.all)
     func userAndWorkdirFollowBuildKit(user: TestUser) throws {
