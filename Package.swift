@@ -42,7 +42,7 @@ let package = Package(
         .target(name: "BurrowTestSupport", path: "Tests/BurrowTestSupport"),
         .testTarget(name: "BurrowOCITests", dependencies: ["BurrowOCI"]),
         .testTarget(name: "BurrowDockerfileTests", dependencies: ["BurrowDockerfile"]),
-        .testTarget(name: "BurrowBuildTests", dependencies: ["BurrowBuild"]),
+        .testTarget(name: "BurrowBuildTests", dependencies: ["BurrowBuild", "BurrowDockerfile", "BurrowSystem"]),
         .testTarget(name: "BurrowArchiveTests", dependencies: ["BurrowArchive", "BurrowSystem", "BurrowTestSupport", "CBurrowSys"]),
         .testTarget(name: "BurrowStorageTests", dependencies: ["BurrowStorage", "BurrowArchive", "BurrowSystem", "BurrowTestSupport", "CBurrowSys"]),
         .testTarget(name: "BurrowStoreTests", dependencies: ["BurrowStore", "BurrowSystem", "BurrowOCI", "BurrowTestSupport"]),
