@@ -314,6 +314,36 @@ extension Integration {
         #expect(try BuildTests.containerDirectories(runner) == before)
     }
 
+    /// Ctrl-C ends a build even when the step is a single command, which as
+    /// PID 1 would ignore SIGINT: the step runs under an init.
+    @Test(arguments: TestUser.all)
+    func ctrlCEndsTheBuild(user: TestUser) throws {
+        let runner = try Runner.shared(user)
+        let images = try runner.burrow("images", "-q").out
+        let directory = try BuildTests.context(runner, ["Dockerfile": "FROM busybox\nRUN sleep 30\n"])
+        let name = BuildTests.tag("interrupted")
+        let build = runner.process(Runner.binary, ["build", "-t", name, directory])
+        let out = Pipe(), err = Pipe()
+        build.standardOutput = out
+        build.standardError = err
+        try build.run()
+        var seen = ""
+        while !seen.contains("Running in") {
+            let chunk = out.fileHandleForReading.availableData
+            if chunk.isEmpty { break }
+            seen += String(decoding: chunk, as: UTF8.self)
+        }
+        usleep(300_000)
+        kill(build.processIdentifier, SIGINT)
+        let errors = ReadAll(err.fileHandleForReading)
+        _ = out.fileHandleForReading.readDataToEndOfFile()
+        build.waitUntilExit()
+        #expect(build.terminationStatus != 0)
+        #expect(errors.wait().contains("Dockerfile:2: RUN returned exit code 130"))
+        #expect(try runner.burrow("images", "-q").out == images)
+        #expect(try runner.burrow("inspect", name).code != 0)
+    }
+
     /// #5: apt-get in a build works with a subordinate range; without one it
     /// cannot (setgroups is denied), and the error says so and what to do.
     @Test(arguments: TestUser.all)
