@@ -46,7 +46,7 @@ let package = Package(
         .testTarget(name: "BurrowHTTPTests", dependencies: ["BurrowHTTP"]),
         .testTarget(name: "BurrowTransportTests", dependencies: ["BurrowTransport", "BurrowOCI", "BurrowSystem", "BurrowStore"]),
         .testTarget(name: "BurrowDockerfileTests", dependencies: ["BurrowDockerfile"]),
-        .testTarget(name: "BurrowBuildTests", dependencies: ["BurrowBuild"]),
+        .testTarget(name: "BurrowBuildTests", dependencies: ["BurrowBuild", "BurrowDockerfile", "BurrowSystem"]),
         .testTarget(name: "BurrowArchiveTests", dependencies: ["BurrowArchive", "BurrowSystem", "BurrowTestSupport", "CBurrowSys"]),
         .testTarget(name: "BurrowStorageTests", dependencies: ["BurrowStorage", "BurrowArchive", "BurrowSystem", "BurrowTestSupport", "CBurrowSys"]),
         .testTarget(name: "BurrowStoreTests", dependencies: ["BurrowStore", "BurrowSystem", "BurrowOCI", "BurrowTestSupport"]),

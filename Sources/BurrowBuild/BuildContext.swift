@@ -12,13 +12,16 @@ public struct BuildContext {
     public let ignore: DockerIgnore
     public let ignoreText: String
 
-    public init(directory: String) throws {
+    /// As BuildKit, FILE.dockerignore beside the Dockerfile FILE is read in
+    /// preference to the context's .dockerignore.
+    public init(directory: String, dockerfile: String? = nil) throws {
         // Canonical: what a descriptor's /proc/self/fd link says is compared with it.
         self.directory = Glibc.realpath(directory, nil).map { pointer in
             defer { free(pointer) }
             return String(cString: pointer)
         } ?? directory
-        ignoreText = (try? FileSystem.readText("\(directory)/.dockerignore")) ?? ""
+        let beside = dockerfile.flatMap { try? FileSystem.readText("\($0).dockerignore") }
+        ignoreText = beside ?? (try? FileSystem.readText("\(directory)/.dockerignore")) ?? ""
         ignore = DockerIgnore(ignoreText)
     }
 

@@ -97,8 +97,15 @@ extension Builder {
         var names: [String] = []
         for heredoc in copy.heredocs {
             try FileSystem.makeDirectories(staging.path, mode: 0o755)
-            try FileSystem.writeFile("\(staging.path)/\(heredoc.name)", Array(heredoc.body.utf8), mode: 0o644)
-            hasher.update(Array("\(heredoc.name)\u{0}\(heredoc.body)\u{0}".utf8))
+            // As BuildKit: an unquoted terminator expands ARG and ENV values in the body.
+            let body: String
+            do {
+                body = heredoc.quoted ? heredoc.body : try WordExpansion(lookup: { state.lookup($0) }).text(heredoc.body)
+            } catch {
+                throw fail(instruction, "\(error)")
+            }
+            try FileSystem.writeFile("\(staging.path)/\(heredoc.name)", Array(body.utf8), mode: 0o644)
+            hasher.update(Array("\(heredoc.name)\u{0}\(body)\u{0}".utf8))
             names.append(heredoc.name)
         }
         let target = names.count > 1 && !destination.hasSuffix("/") ? destination + "/" : destination

@@ -13,7 +13,10 @@ extension Builder {
 
     /// The state after a step found in the cache, or nil.
     func cached(_ key: String, _ state: State) -> State? {
-        guard !options.noCache, let entry = cache.lookup(key), entry.layers.allSatisfy(store.layerExists) else { return nil }
+        guard !options.noCache, let entry = cache.lookup(key) else { return nil }
+        // Pinned before they are checked: a layer still there now stays.
+        try? pin(entry.layers)
+        guard entry.layers.allSatisfy(store.layerExists) else { return nil }
         guard Array(entry.layers.prefix(state.layers.count)) == state.layers else { return nil }
         say(" ---> Using cache")
         say(" ---> \(String(key.dropFirst(7).prefix(12)))")
@@ -55,7 +58,10 @@ extension Builder {
             discard(base.containerID, sources: base.sourceContainers)
             throw error
         }
-        if let diffID { state.layers.append(diffID) }
+        if let diffID {
+            try pin([diffID])
+            state.layers.append(diffID)
+        }
         state.key = key
         state.image.created = Timestamp.now()
         cache.store(key, BuildCache.Entry(layers: state.layers, created: state.image.created ?? ""))
@@ -68,7 +74,11 @@ extension Builder {
         defer { staging.discard() }
         var request = base
         request.resultPath = removeOnly ? "/dev/null" : "\(staging.path)/result"
-        if removeOnly { request.mountStubs = [] }
+        if removeOnly {
+            request.mountStubs = []
+            request.operations = []
+            request.removeOnly = true
+        }
         let encoder = JSONEncoder()
         let path = "\(staging.path)/request.json"
         try FileSystem.writeFile(path, Array(try encoder.encode(request)))

@@ -104,6 +104,7 @@ extension Builder {
             throw BurrowError.notFound("cannot read the CA bundle \(bundle) (\(error)): give a readable one with --host-ca-file, or build with --host-ca=false")
         }
         guard let diffID = Digest(SHA256Hasher.digest(Array("burrow host CA layer\n\(shape)\n".utf8) + bytes)) else { return nil }
+        try pin([diffID])
         if store.layerExists(diffID) { return (diffID, targets[0]) }
         let staging = try store.makeStaging("host-ca")
         defer { staging.discard() }

@@ -32,6 +32,8 @@ public final class Builder {
         /// `alwaysPull` (`--pull`); nil when there is nowhere to pull from.
         public var pullBase: ((_ name: String) throws -> Void)? = nil
         public var alwaysPull = false
+        /// --label: over the Dockerfile's LABELs, on the image only.
+        public var labels: [String: String] = [:]
 
         public init(context: String, dockerfile: String, dockerfileName: String) {
             self.context = context
@@ -57,7 +59,7 @@ public final class Builder {
         self.options = options
         self.helper = helper
         self.say = options.quiet ? { _ in } : say
-        context = try BuildContext(directory: options.context)
+        context = try BuildContext(directory: options.context, dockerfile: options.dockerfile)
         cache = BuildCache(directory: "\(store.layout.root)/build-cache")
     }
 
@@ -89,10 +91,21 @@ public final class Builder {
     var dockerfile: Dockerfile? = nil
     /// ARG names the build declared: a --build-arg none of them takes is reported.
     var declared: Set<String> = []
+    /// This build's pin (Store+BuildPins): the layers it holds until its image is registered.
+    let pinName = Hex.random(bytes: 16)
+    var pinned: Set<Digest> = []
+
+    /// Adds layers to the pin before they are used.
+    func pin(_ layers: [Digest]) throws {
+        let before = pinned.count
+        pinned.formUnion(layers)
+        if pinned.count != before { try store.pin(pinName, layers: pinned) }
+    }
 
     /// Builds the target stage and returns the new image's id.
     public func build() throws -> Digest {
         for id in BuildContainer.abandoned(store: store) { discard(id) }
+        defer { store.unpin(pinName) }
         let text: String
         do {
             text = try FileSystem.readText(options.dockerfile)
@@ -125,6 +138,11 @@ public final class Builder {
         guard let final = built[target] else { throw BurrowError.engine("the target stage was not built") }
         var image = final.image
         image.rootfs = .init(diffIDs: final.layers)
+        if !options.labels.isEmpty {
+            var config = image.config ?? ContainerConfiguration()
+            config.labels = (config.labels ?? [:]).merging(options.labels) { $1 }
+            image.config = config
+        }
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys]
         let bytes = Array(try encoder.encode(image))
@@ -233,6 +251,7 @@ public final class Builder {
         } else {
             state = try baseImage(baseName, stage.from)
         }
+        if !state.layers.isEmpty || state.key != "scratch" { say(" ---> \(String(state.key.split(separator: ":").last ?? "").prefix(12))") }
         if let shell = state.config.shell, !shell.isEmpty { state.shell = shell }
         if state.environment.isEmpty && !state.layers.isEmpty {
             state.config.env = ["PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"]
@@ -285,6 +304,7 @@ public final class Builder {
         } catch {
             throw fail(from, "the configuration of image \(name) cannot be read (\(error)): remove the image and load it again")
         }
+        try pin(record.layers)
         var state = State(layers: record.layers, image: image, key: id.description, baseID: id)
         state.image.history = image.history ?? []
         return state
@@ -332,7 +352,7 @@ public final class Builder {
             var exposed = state.config.exposedPorts ?? [:]
             for port in ports {
                 for word in try expand(port, instruction, lookup).split(separator: " ") {
-                    exposed[word.contains("/") ? String(word).lowercased() : "\(word)/tcp"] = EmptyObject()
+                    for key in try Builder.exposedPorts(String(word), instruction, fail) { exposed[key] = EmptyObject() }
                 }
             }
             state.config.exposedPorts = exposed
@@ -389,6 +409,18 @@ public final class Builder {
         state.image.history = (state.image.history ?? []) + [ImageConfiguration.History(
             created: state.image.created, createdBy: history, comment: "burrow build", emptyLayer: layerAdded ? nil : true)]
         return state
+    }
+
+    /// EXPOSE's word as Docker records it: "80/tcp"; a range is every port in it.
+    static func exposedPorts(_ word: String, _ instruction: Instruction, _ fail: (Instruction, String) -> BurrowError) throws -> [String] {
+        let parts = word.lowercased().split(separator: "/", maxSplits: 1)
+        let proto = parts.count > 1 ? String(parts[1]) : "tcp"
+        let bounds = parts.first.map { $0.split(separator: "-", maxSplits: 1).map { UInt16($0) } } ?? []
+        guard ["tcp", "udp", "sctp"].contains(proto), !bounds.isEmpty, bounds.allSatisfy({ $0 != nil && $0! > 0 }),
+              let low = bounds.first!, let high = bounds.last!, low <= high else {
+            throw fail(instruction, "EXPOSE \(word) is not a port: write it as 80, 80/udp or 8000-8010/tcp")
+        }
+        return (low...high).map { "\($0)/\(proto)" }
     }
 
     func commandLine(_ line: CommandLine, _ state: State) -> [String] {

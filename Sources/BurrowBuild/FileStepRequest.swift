@@ -21,6 +21,8 @@ public struct FileStepRequest: Codable, Sendable {
     /// The host CA bundle the step saw (as a layer above `layers`): a copy
     /// of it the step left at a bundle path is dropped from the changes.
     public var hostCABundle: String? = nil
+    /// Only remove the containers (a failed or abandoned step): nothing is committed.
+    public var removeOnly = false
 
     public init(containerID: String, layers: [Digest], resultPath: String, operations: [FileOperation], mountStubs: [String],
                 sourceContainers: [String: [Digest]] = [:]) {

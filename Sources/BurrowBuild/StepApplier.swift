@@ -25,6 +25,7 @@ public enum StepApplier {
                 try? FileSystem.removeTree(store.layout.container(id))
             }
         }
+        if request.removeOnly { return }
         if !request.operations.isEmpty {
             let root = try ContainerRoot.stopped(filesystem, layers: request.layers, keepID: nil)
             var views: [String: ContainerRoot] = [:]

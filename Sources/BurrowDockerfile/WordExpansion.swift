@@ -32,6 +32,25 @@ public struct WordExpansion {
         }
     }
 
+    /// A heredoc's body (`COPY <<EOF` with an unquoted EOF): only `$NAME`
+    /// and `${...}` are expanded, and the escape character before a `$`
+    /// keeps it; quotes and every other character stay as written.
+    public func text(_ text: String) throws -> String {
+        var reader = Reader(Array(text))
+        var result = ""
+        while let c = reader.next() {
+            if c == escape, reader.peek == "$" {
+                result.append("$")
+                reader.index += 1
+            } else if c == "$" {
+                result += try variable(&reader)
+            } else {
+                result.append(c)
+            }
+        }
+        return result
+    }
+
     struct Reader {
         let characters: [Character]
         var index = 0

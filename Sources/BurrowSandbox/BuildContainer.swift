@@ -89,6 +89,9 @@ public struct BuildContainer {
             entrypoint: [], cmd: process.arguments, arguments: process.arguments, environment: environment,
             workingDirectory: process.workingDirectory, user: process.user, uid: user.uid, gid: user.gid,
             groups: user.additionalGroups, hostname: hostname, network: process.network.rawValue)
+        // A step's command is not PID 1, which ignores signals it has no
+        // handler for: Ctrl-C ends `RUN sleep 30` and so the build.
+        config.initProcess = true
         if let bundle = process.hostCA {
             config.hostCA = bundle
             config.environment = HostCA.withCertificateFile(config.environment)

@@ -71,26 +71,12 @@ public enum HostCA {
     }
 
     /// The launch plan's binds, read-only. A missing target is created (an
-    /// empty file, and its directories) in the container's upper layer; a
-    /// build leaves those out of the layer it commits (`stubs`).
+    /// empty file, and its directories) in the container's own upper layer.
     public static func steps(bundle: String) -> [LaunchPlan.Step] {
         targets.map { target in
             LaunchPlan.Step(.mount(source: bundle, target: target, type: nil, data: nil, flags: [.bind], inRoot: true,
                                    create: .file, optional: true, readOnly: true, recursive: false),
                             label: "bind the host's CA bundle on \(target)")
         }
-    }
-
-    /// Every path the binds may have created, directories included.
-    public static var stubs: [String] {
-        var paths: Set<String> = []
-        for target in targets {
-            var parts = target.split(separator: "/").map(String.init)
-            while !parts.isEmpty {
-                paths.insert("/" + parts.joined(separator: "/"))
-                parts.removeLast()
-            }
-        }
-        return paths.sorted()
     }
 }

@@ -77,20 +77,7 @@ public struct MonitorSession {
         }
         try awaitStart(mine, id: id)
         guard let attach else { return .running }
-        return awaitRecord(id, try relay(socket: mine, attach))
-    }
-
-    /// The monitor tells its client the exit code before it has written it to
-    /// the record (it stops the network and the cgroup in between): wait for
-    /// the record, so that an `rm` right after `attach` or `run` sees the
-    /// container exited. A monitor that died leaves the record as it is.
-    private func awaitRecord(_ id: String, _ outcome: Outcome) -> Outcome {
-        guard case .exited = outcome else { return outcome }
-        for _ in 0..<500 {
-            guard let record = try? store.container(id), record.isRunning, record.monitor?.isAlive == true else { break }
-            usleep(10_000)
-        }
-        return outcome
+        return settled(try relay(socket: mine, attach), id: id)
     }
 
     /// Attaches to a running container's monitor.
@@ -106,7 +93,15 @@ public struct MonitorSession {
         var flags = attach.flags
         let rc = burrow_frame_write(socket, UInt32(BURROW_FRAME_HELLO), &flags, 4)
         if rc < 0 { throw SystemError("attach to", path: path, errno: -rc) }
-        return awaitRecord(record.id, try relay(socket: socket, attach))
+        return settled(try relay(socket: socket, attach), id: record.id)
+    }
+
+    /// The monitor says how the container ended before it writes the record
+    /// (and stops its network): waits for the record, so that the command
+    /// typed next (rm, start, ps) sees the container as ended.
+    private func settled(_ outcome: Outcome, id: String) -> Outcome {
+        if case .exited = outcome { _ = try? ContainerAccess(store: store).waitForEnd(id, timeout: 5) }
+        return outcome
     }
 
     /// Waits for a running container's end through its monitor, which says
@@ -122,11 +117,7 @@ public struct MonitorSession {
             var type: UInt32 = 0
             let n = payload.withUnsafeMutableBytes { burrow_frame_read(socket, &type, $0.baseAddress, UInt32($0.count)) }
             if n < 0 { return nil }
-            if type == UInt32(BURROW_FRAME_EXIT) && n >= 4 {
-                let code = payload.withUnsafeBytes { $0.loadUnaligned(as: Int32.self) }
-                _ = awaitRecord(record.id, .exited(code))
-                return code
-            }
+            if type == UInt32(BURROW_FRAME_EXIT) && n >= 4 { return payload.withUnsafeBytes { $0.loadUnaligned(as: Int32.self) } }
         }
     }
 

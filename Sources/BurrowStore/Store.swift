@@ -146,9 +146,9 @@ public final class Store: @unchecked Sendable {
         try FileSystem.renameNoReplace(directory, to: layout.layer(diffID))
     }
 
-    /// Layers no image and no container uses any more.
+    /// Layers no image, no container and no running build uses any more.
     public func unusedLayers(among candidates: [Digest]) throws -> [Digest] {
-        var used = Set<Digest>()
+        var used = pinnedLayers()
         for record in try images() { used.formUnion(record.layers) }
         for record in try containers() { used.formUnion(record.layers) }
         return candidates.filter { !used.contains($0) }

@@ -20,6 +20,13 @@
 #define CHUNK (1 << 20)
 #define BULK_BYTES (4 << 20)
 #define BULK_PIPE_BYTES (1 << 20)
+/* Short exchanges are copied through one buffer; a flow gets its pipe once
+ * it has moved this much, or when its sink cannot take what was read. The
+ * buffer fits the smallest pipe the kernel gives a user over quota. */
+#define COPY_BYTES (64 << 10)
+#define COPY_BUFFER 4096
+
+static char copy_buffer[COPY_BUFFER];
 
 /* One direction of a connection: bytes read from `from` wait in the pipe
  * until `to` takes them. */
@@ -83,11 +90,54 @@ static void bury(void)
     }
 }
 
+/* Tells the sink that no more bytes come, unless the other flow has ended
+ * too: then closing the connection says it. */
+static void end_flow(struct connection *c, int from)
+{
+    struct flow *f = &c->flow[from];
+    if (f->shut) return;
+    if (!c->flow[1 - from].shut) shutdown(c->fd[1 - from], SHUT_WR);
+    f->shut = 1;
+}
+
+/* Copies a flow that has no pipe yet. 1 when it needs one from now on,
+ * 0 when it has moved all it can, -1 when the connection is broken. */
+static int copy(struct connection *c, int from)
+{
+    struct flow *f = &c->flow[from];
+    int source = c->fd[from], sink = c->fd[1 - from];
+    for (;;) {
+        if (f->ended) { end_flow(c, from); return 0; }
+        ssize_t n = recv(source, copy_buffer, sizeof copy_buffer, MSG_DONTWAIT);
+        if (n == 0) { f->ended = 1; continue; }
+        if (n < 0) {
+            if (errno == EINTR) continue;
+            return errno == EAGAIN ? 0 : -1;
+        }
+        ssize_t sent = send(sink, copy_buffer, (size_t)n, MSG_DONTWAIT | MSG_NOSIGNAL);
+        if (sent < 0 && errno != EAGAIN && errno != EINTR) return -1;
+        if (sent < 0) sent = 0;
+        f->moved += (size_t)n;
+        if (sent == n && f->moved < COPY_BYTES) continue;
+        if (pipe2(f->pipe, O_NONBLOCK | O_CLOEXEC) != 0) return -1;
+        if (sent < n) {
+            size_t rest = (size_t)(n - sent);
+            if (write(f->pipe[1], copy_buffer + sent, rest) != (ssize_t)rest) return -1;
+            f->buffered = rest;
+        }
+        return 1;
+    }
+}
+
 /* Moves what it can of one flow. -1 when the connection is broken. */
 static int pump(struct connection *c, int from)
 {
     struct flow *f = &c->flow[from];
     int source = c->fd[from], sink = c->fd[1 - from];
+    if (f->pipe[0] < 0) {
+        int rc = copy(c, from);
+        if (rc <= 0) return rc;
+    }
     for (;;) {
         if (f->buffered > 0) {
             ssize_t n = splice(f->pipe[0], NULL, sink, NULL, f->buffered, SPLICE_F_MOVE | SPLICE_F_NONBLOCK);
@@ -96,10 +146,7 @@ static int pump(struct connection *c, int from)
             if (n < 0 && errno == EAGAIN) return 0;
             return -1;
         }
-        if (f->ended) {
-            if (!f->shut) { shutdown(sink, SHUT_WR); f->shut = 1; }
-            return 0;
-        }
+        if (f->ended) { end_flow(c, from); return 0; }
         ssize_t n = splice(source, NULL, f->pipe[1], NULL, CHUNK, SPLICE_F_MOVE | SPLICE_F_NONBLOCK);
         if (n > 0) {
             f->buffered += (size_t)n;
@@ -138,8 +185,7 @@ static void accept_client(const struct listener *l)
         }
         struct sockaddr_in guest = { .sin_family = AF_INET, .sin_port = htons(l->guest_port), .sin_addr = { htonl(NET_GUEST_ADDRESS) } };
         int rc = connect(upstream, (struct sockaddr *)&guest, sizeof guest);
-        if ((rc != 0 && errno != EINPROGRESS) || pipe2(c->flow[0].pipe, O_NONBLOCK | O_CLOEXEC) != 0 ||
-            pipe2(c->flow[1].pipe, O_NONBLOCK | O_CLOEXEC) != 0) {
+        if (rc != 0 && errno != EINPROGRESS) {
             drop(c);
             continue;
         }
@@ -161,12 +207,10 @@ static void serve(struct connection *c, int side, uint32_t events)
     if (c->dead) return;
     if (c->connecting) {
         if (side != 1) return;
-        int error = 0;
-        socklen_t length = sizeof error;
-        getsockopt(c->fd[1], SOL_SOCKET, SO_ERROR, &error, &length);
         /* Nothing listens in the container yet: the client sees its
          * connection closed, as it would with a refusal, and tries again. */
-        if (error != 0) { drop(c); return; }
+        if (events & (EPOLLERR | EPOLLHUP)) { drop(c); return; }
+        if (!(events & EPOLLOUT)) return;
         c->connecting = 0;
     }
     if (events & EPOLLERR) { drop(c); return; }

@@ -1,4 +1,6 @@
 @testable import BurrowBuild
+import BurrowDockerfile
+import BurrowSystem
 import Foundation
 import Glibc
 import Testing
@@ -96,5 +98,32 @@ import Testing
     @Test(arguments: ["", "30", "s", "5x", "1m-2s"])
     func badDurationsAreRefused(text: String) {
         #expect(Builder.duration(text) == nil)
+    }
+}
+
+extension BuildContextTests {
+    /// BuildKit reads FILE.dockerignore beside the Dockerfile FILE before the context's own.
+    @Test func aDockerfileCanHaveItsOwnIgnoreFile() throws {
+        let root = try Self.make(["a.txt": "a", "b.txt": "b", ".dockerignore": "a.txt\n", "build/web.Dockerfile": "FROM scratch\n",
+                                  "build/web.Dockerfile.dockerignore": "b.txt\n"])
+        #expect(try BuildContext(directory: root).resolve("*.txt") == ["b.txt"])
+        #expect(try BuildContext(directory: root, dockerfile: root + "/build/web.Dockerfile").resolve("*.txt") == ["a.txt"])
+        #expect(try BuildContext(directory: root, dockerfile: root + "/Dockerfile").resolve("*.txt") == ["b.txt"])
+    }
+}
+
+extension BuildContextTests {
+    static let expose = Instruction(line: 3, command: .expose([]), text: "EXPOSE")
+    static func fail(_ instruction: Instruction, _ message: String) -> BurrowError { BurrowError.invalidArgument(message) }
+
+    @Test(arguments: [("80", ["80/tcp"]), ("53/UDP", ["53/udp"]), ("8000-8002", ["8000/tcp", "8001/tcp", "8002/tcp"]),
+                      ("9/sctp", ["9/sctp"])])
+    func exposedPortsAreRecordedAsDockerDoes(word: String, keys: [String]) throws {
+        #expect(try Builder.exposedPorts(word, Self.expose, Self.fail) == keys)
+    }
+
+    @Test(arguments: ["http", "0", "80/icmp", "90-80", "70000", ""])
+    func notAPortIsRefused(word: String) {
+        #expect(throws: (any Error).self) { try Builder.exposedPorts(word, Self.expose, Self.fail) }
     }
 }

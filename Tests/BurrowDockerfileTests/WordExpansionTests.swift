@@ -47,3 +47,16 @@ struct WordExpansionTests {
         #expect(throws: WordExpansion.Failure.self) { try expansion.word("${NAME%suffix}") }
     }
 }
+
+extension WordExpansionTests {
+    /// A COPY heredoc's body: variables expand, quotes and backslashes stay.
+    @Test(arguments: [
+        ("hello $NAME\n", "hello World\n"),
+        ("'$NAME' \"${NAME}\"\n", "'World' \"World\"\n"),
+        ("keep \\$NAME and C:\\\\path\\n", "keep $NAME and C:\\\\path\\n"),
+        ("${MISSING:-none} $ end\n", "none $ end\n"),
+    ])
+    func heredocBodiesExpandOnlyVariables(text: String, expected: String) throws {
+        #expect(try expansion.text(text) == expected)
+    }
+}

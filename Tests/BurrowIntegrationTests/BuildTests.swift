@@ -11,7 +11,8 @@ extension Integration {
 @Suite struct BuildTests {
     /// A build context of the user's, in /tmp, holding `files` (path: text).
     static func context(_ runner: Runner, _ files: [String: String]) throws -> String {
-        let path = "/tmp/burrow-it-build-\(runner.user.name)-\(UUID().uuidString.prefix(6))"
+        // Under the prefix scripts/test.sh removes after a run.
+        let path = "/tmp/burrow-it-\(runner.user.name)-build-\(UUID().uuidString.prefix(6))"
         var script = "set -e; mkdir -p '\(path)'"
         for (name, text) in files.sorted(by: { $0.key < $1.key }) {
             let encoded = Data(text.utf8).base64EncodedString()
@@ -110,8 +111,12 @@ extension Integration {
             FROM parent
             ADD files.tar.gz /unpacked/
             ADD plain.txt /plain/
+            ENV WHO=world
             COPY <<EOF /etc/motd
-            hello $HOME
+            hello $WHO \\$HOME "quoted"
+            EOF
+            COPY <<'EOF' /etc/verbatim
+            $WHO
             EOF
             RUN <<EOS
             echo from heredoc > /hd
@@ -134,8 +139,8 @@ extension Integration {
         let built = try runner.burrow("build", "-q", directory)
         #expect(built.code == 0, "\(built)")
         let image = built.out.trimmingCharacters(in: .whitespacesAndNewlines)
-        let files = try runner.burrow("run", "--rm", "--entrypoint", "sh", image, "-c", "cat /onbuild /unpacked/f.txt /plain/plain.txt /etc/motd /hd /sh")
-        #expect(files.out == "triggered\ninside\nplain\nhello $HOME\nfrom heredoc\nsecond line\nshell /bin/sh\n", "\(files)")
+        let files = try runner.burrow("run", "--rm", "--entrypoint", "sh", image, "-c", "cat /onbuild /unpacked/f.txt /plain/plain.txt /etc/motd /etc/verbatim /hd /sh")
+        #expect(files.out == "triggered\ninside\nplain\nhello world $HOME \"quoted\"\n$WHO\nfrom heredoc\nsecond line\nshell /bin/sh\n", "\(files)")
         // ENTRYPOINT resets the CMD the parent stage set.
         #expect(try runner.burrow("run", "--rm", image).out == "entry\n")
         let config = try runner.burrow("inspect", "--format",
@@ -162,6 +167,52 @@ extension Integration {
         let image = try runner.burrow("build", "-q", directory).out.trimmingCharacters(in: .whitespacesAndNewlines)
         let seen = try runner.burrow("run", "--rm", image, "sh", "-c", "readlink /etc/ssl/certs; ls /etc/pki/tls/certs; ls /etc/ssl")
         #expect(seen.out == "../pki/tls/certs\nnew\ncerts\n", "\(seen)")
+    }
+
+    /// `-f -`, --label over the Dockerfile's LABEL, and --iidfile.
+    @Test(arguments: TestUser.all)
+    func aDockerfileFromStandardInputWithLabelsAndAnIDFile(user: TestUser) throws {
+        let runner = try Runner.shared(user)
+        let directory = try BuildTests.context(runner, ["data.txt": "data\n"])
+        let dockerfile = "FROM busybox\nLABEL team=a keep=yes\nCOPY data.txt /\n"
+        let built = try runner.burrow("build", "-f", "-", "--label", "team=b", "--iidfile", "\(directory)/iid", "-q", directory,
+                                      stdin: Array(dockerfile.utf8))
+        #expect(built.code == 0, "\(built)")
+        let id = try runner.sh("cat '\(directory)/iid'").out
+        #expect(id + "\n" == built.out, "\(id) \(built)")
+        let labels = try runner.burrow("inspect", "--format", "{{json .Config.Labels}}", id)
+        #expect(labels.out == #"{"keep":"yes","team":"b"}"# + "\n", "\(labels)")
+        let refused = try runner.burrow("build", "-f", "-", "--label", "novalue", directory, stdin: Array(dockerfile.utf8))
+        #expect(refused.code == 125 && refused.err.contains("--label novalue: give KEY=VALUE"), "\(refused)")
+    }
+
+    /// A `burrow rm` while a build runs deletes orphan layers, but not the
+    /// ones the build has made and not yet put in its image.
+    @Test(arguments: TestUser.all)
+    func layersOfARunningBuildSurviveRemovals(user: TestUser) throws {
+        let runner = try Runner.shared(user)
+        let directory = try BuildTests.context(runner, ["Dockerfile": "FROM busybox\nRUN echo made > /made-\(UUID().uuidString.prefix(6))\nRUN sleep 3\n"])
+        let tag = BuildTests.tag("pinned")
+        let build = runner.process(Runner.binary, ["build", "-q", "-t", tag, directory])
+        let output = Pipe()
+        build.standardOutput = output
+        build.standardError = output
+        try build.run()
+        // Once the second RUN runs, the first one's layer is an orphan but for the pin.
+        var running = false
+        for _ in 0..<100 where !running {
+            usleep(100_000)
+            running = try runner.sh("pgrep -u \(user.uid) -f '^sleep 3$' || true").out.isEmpty == false
+        }
+        #expect(running, "the second RUN never started")
+        let name = BuildTests.tag("short")
+        #expect(try runner.burrow("run", "--name", name, "busybox", "true").code == 0)
+        _ = try runner.burrow("rm", "-f", name)
+        let text = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        build.waitUntilExit()
+        #expect(build.terminationStatus == 0, "\(text)")
+        #expect(try runner.burrow("run", "--rm", tag, "sh", "-c", "cat /made-*").out == "made\n")
+        #expect(try runner.sh("ls '\(runner.store)/build-pins' 2>/dev/null").out.isEmpty, "the build's pin outlived it")
     }
 
     /// BC-15: a new WORKDIR belongs to the USER, an existing one is left alone.
@@ -261,6 +312,36 @@ extension Integration {
         #expect(try runner.burrow("images", "-q").out == images)
         #expect(try runner.burrow("inspect", name).code != 0)
         #expect(try BuildTests.containerDirectories(runner) == before)
+    }
+
+    /// Ctrl-C ends a build even when the step is a single command, which as
+    /// PID 1 would ignore SIGINT: the step runs under an init.
+    @Test(arguments: TestUser.all)
+    func ctrlCEndsTheBuild(user: TestUser) throws {
+        let runner = try Runner.shared(user)
+        let images = try runner.burrow("images", "-q").out
+        let directory = try BuildTests.context(runner, ["Dockerfile": "FROM busybox\nRUN sleep 30\n"])
+        let name = BuildTests.tag("interrupted")
+        let build = runner.process(Runner.binary, ["build", "-t", name, directory])
+        let out = Pipe(), err = Pipe()
+        build.standardOutput = out
+        build.standardError = err
+        try build.run()
+        var seen = ""
+        while !seen.contains("Running in") {
+            let chunk = out.fileHandleForReading.availableData
+            if chunk.isEmpty { break }
+            seen += String(decoding: chunk, as: UTF8.self)
+        }
+        usleep(300_000)
+        kill(build.processIdentifier, SIGINT)
+        let errors = ReadAll(err.fileHandleForReading)
+        _ = out.fileHandleForReading.readDataToEndOfFile()
+        build.waitUntilExit()
+        #expect(build.terminationStatus != 0)
+        #expect(errors.wait().contains("Dockerfile:2: RUN returned exit code 130"))
+        #expect(try runner.burrow("images", "-q").out == images)
+        #expect(try runner.burrow("inspect", name).code != 0)
     }
 
     /// #5: apt-get in a build works with a subordinate range; without one it

@@ -248,8 +248,13 @@ extension Integration {
 
         let typo = try runner.burrow("run", "--rm", "-p", "4000:80/sctp", "busybox", "true")
         #expect(typo.code == 125 && typo.err.contains("invalid port mapping 4000:80/sctp"), "\(typo)")
+        // As Docker: with the host's network, ports are already the host's; a warning says so.
         let hostPorts = try runner.burrow("run", "--rm", "--network", "host", "-p", "4000:80", "busybox", "true")
-        #expect(hostPorts.code == 125 && hostPorts.err.contains("--network host"), "\(hostPorts)")
+        #expect(hostPorts.code == 0 && hostPorts.err.contains("published ports are discarded with --network host"), "\(hostPorts)")
+        let nonePorts = try runner.burrow("run", "--rm", "--network", "none", "-p", "4000:80", "busybox", "true")
+        #expect(nonePorts.code == 125 && nonePorts.err.contains("--network none"), "\(nonePorts)")
+        let twice = try runner.burrow("run", "--rm", "-p", "\(port):80", "-p", "\(port):81/tcp", "busybox", "true")
+        #expect(twice.code == 125 && twice.err.contains("host port \(port)/tcp is asked for twice"), "\(twice)")
 
         #expect(try runner.burrow("ps", "-a", "-q").lines == before, "a failed start left a container")
         #expect(try LifecycleTests.eventually { try helpers().subtracting(helpersBefore).isEmpty }, "a network helper was left running")

@@ -18,7 +18,7 @@ enum ContainerOptions {
         OptionSpec("hostname", short: "h", value: "NAME", help: "The container's hostname"),
         OptionSpec("name", value: "NAME", help: "Name the container"),
         OptionSpec("userns", value: "MODE", help: "User namespace: \"\" (root inside is you) or keep-id (you keep your uid)"),
-        OptionSpec("network", value: "MODE", help: "slirp (the default: a userspace network), none (loopback only) or host"),
+        OptionSpec("network", value: "MODE", help: "slirp (the default: a userspace network; slirp:allow_host_loopback=true also reaches the host's loopback), none (loopback only) or host"),
         OptionSpec("net", value: "MODE", help: "The same as --network"),
         OptionSpec("publish", short: "p", value: "[IP:][HOST:]PORT[/udp]", repeatable: true, help: "Publish a container port on the host: 4000:80, 127.0.0.1:4000:80, 80"),
         OptionSpec("publish-all", short: "P", help: "Publish every port the image exposes, each on a free host port"),
@@ -108,14 +108,21 @@ enum ContainerOptions {
             options.network = network.network
             options.allowHostLoopback = network.allowHostLoopback
             options.publish = try arguments.values("publish").flatMap { spec throws(PortSpec.Invalid) in try PortSpec.parse(spec) }
+            try PortSpec.requireDistinct(options.publish)
         } catch {
             throw BurrowError.invalidArgument("\(error)")
         }
         options.publishAll = arguments.flag("publish-all")
         let hostCA = try HostCA.enabled(flag: arguments.has("host-ca") ? (arguments.flag("host-ca") ? "true" : "false") : nil, fallback: false)
         options.hostCA = try HostCA.bundle(enabled: hostCA, file: arguments.value("host-ca-file"), asked: arguments.flag("host-ca"), warn: context.warn)
-        if options.network != .slirp && (!options.publish.isEmpty || options.publishAll) {
-            throw BurrowError.invalidArgument("ports cannot be published with --network \(options.network.rawValue): publish them with the slirp network (the default)")
+        if options.network == .host && (!options.publish.isEmpty || options.publishAll) {
+            // As Docker: the container's servers are on the host's ports already.
+            context.warn("published ports are discarded with --network host: the container's servers listen on the host's own ports")
+            options.publish = []
+            options.publishAll = false
+        }
+        if options.network == .none && (!options.publish.isEmpty || options.publishAll) {
+            throw BurrowError.invalidArgument("ports cannot be published with --network none: publish them with the slirp network (the default)")
         }
         return options
     }

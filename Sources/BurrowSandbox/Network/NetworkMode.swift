@@ -8,6 +8,7 @@ public enum NetworkMode {
 
     public static func parse(_ text: String?) throws(PortSpec.Invalid) -> Choice {
         guard let text else { return Choice(network: .slirp) }
+        guard !text.isEmpty else { throw invalid("''", "give a mode: slirp (the default), none or host") }
         let parts = text.split(separator: ":", maxSplits: 1)
         let name = parts.first.map(String.init) ?? ""
         switch name {

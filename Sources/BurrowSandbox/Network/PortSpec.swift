@@ -24,6 +24,7 @@ public enum PortSpec {
             rest = rest[..<slash]
         }
 
+        guard !rest.contains("/") else { throw fail("give the protocol once: /tcp or /udp") }
         var address: String? = nil
         if rest.hasPrefix("[") {
             guard let close = rest.firstIndex(of: "]") else { throw fail("an IPv6 address needs its closing ]") }
@@ -45,6 +46,8 @@ public enum PortSpec {
 
         let container = try range(parts.last!, what: "container port", fail)
         let host: ClosedRange<UInt16>?
+        // Host port 0, as Docker reads it: any free port.
+        if parts.count == 2 && parts[0] == "0" { parts[0] = "" }
         if parts.count == 2 && !parts[0].isEmpty {
             host = try range(parts[0], what: "host port", fail)
             guard host!.count == container.count else {
@@ -56,6 +59,19 @@ public enum PortSpec {
         return container.enumerated().map { offset, port in
             PortMapping(hostAddress: address.flatMap { $0.isEmpty ? nil : $0 },
                         hostPort: host.map { $0.lowerBound + UInt16(offset) } ?? 0, containerPort: port, transport: transport)
+        }
+    }
+
+    /// Two mappings may not ask for the same host port on overlapping
+    /// addresses: the second would fail as if something else held it.
+    public static func requireDistinct(_ mappings: [PortMapping]) throws(Invalid) {
+        for (index, mapping) in mappings.enumerated() where mapping.hostPort != 0 {
+            for earlier in mappings[..<index] where earlier.hostPort == mapping.hostPort && earlier.transport == mapping.transport {
+                let (a, b) = (earlier.hostAddress, mapping.hostAddress)
+                guard a == nil || b == nil || a == b else { continue }
+                let key = "\(mapping.hostPort)/\(mapping.transport.rawValue)"
+                throw Invalid(spec: key, reason: "host port \(key) is asked for twice (for container ports \(earlier.containerPort) and \(mapping.containerPort)): give each its own host port")
+            }
         }
     }
 
