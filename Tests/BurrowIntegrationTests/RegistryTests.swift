@@ -529,6 +529,13 @@ struct RegistryTests {
         #expect(pushed.code == 0, "\(pushed)")
         #expect(pushed.out.contains(": Mounted from library/busybox") && pushed.out.contains(": Pushed"), "the base layer is mounted, the COPY layer sent: \(pushed)")
 
+        // The build's plain tar layer went gzip-compressed, the same bytes every time.
+        let digest = pushed.lines.last?.components(separatedBy: "digest: ").last?.components(separatedBy: " ").first ?? ""
+        #expect(try builder.burrow("tag", registry.name("built/app", "1"), registry.name("built/app", "2")).code == 0)
+        #expect(try builder.burrow("push", "-q", registry.name("built/app", "2")).out == digest + "\n")
+        let manifest = try LoopbackRegistry.shell("curl -sf -H 'Accept: application/vnd.oci.image.manifest.v1+json' \(registry.base)/v2/built/app/manifests/1")
+        #expect(manifest.out.contains("tar+gzip") && !manifest.out.contains("v1.tar\""), "\(manifest.out)")
+
         let elsewhere = try Runner.fresh(user, tag: "built")
         let ran = try elsewhere.burrow("run", "--rm", "--network", "none", registry.name("built/app", "1"))
         #expect(ran.code == 0 && ran.out == "built here\n", "\(ran)")

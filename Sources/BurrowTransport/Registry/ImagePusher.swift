@@ -28,7 +28,8 @@ public struct ImagePusher {
     }
 
     /// The manifest to send for the image, and its media type.
-    public static func manifest(store: Store, for id: Digest, name: String) throws -> (bytes: [UInt8], mediaType: String, blobs: [(LayerBlob, String)]) {
+    /// `compress` (push) gzips plain tar layers when a manifest has to be made.
+    public static func manifest(store: Store, for id: Digest, name: String, compress: Bool = false) throws -> (bytes: [UInt8], mediaType: String, blobs: [(LayerBlob, String)]) {
         guard let record = try store.imageRecord(id) else { throw BurrowError.notFound("image \(name) is not in the store") }
         var blobs: [(LayerBlob, String)] = []
         for diffID in record.layers {
@@ -44,6 +45,11 @@ public struct ImagePusher {
            stored.layers.map(\.digest) == blobs.map(\.0.digest), stored.layers.map(\.size) == blobs.map(\.0.size) {
             return (bytes, stored.mediaType ?? MediaType.ociManifest, blobs)
         }
+        if compress {
+            for (i, diffID) in record.layers.enumerated() where blobs[i].0.mediaType == MediaType.ociLayer {
+                blobs[i] = try BlobCompressor.gzipped(store: store, diffID: diffID, plain: blobs[i].0)
+            }
+        }
         let manifest = ImageManifest(config: Descriptor(mediaType: MediaType.ociConfig, digest: id, size: Int64(config.count)),
                                      layers: blobs.map { Descriptor(mediaType: $0.0.mediaType, digest: $0.0.digest, size: $0.0.size) })
         let encoder = JSONEncoder()
@@ -52,7 +58,7 @@ public struct ImagePusher {
     }
 
     public func push(_ id: Digest, to reference: ImageReference) throws -> Pushed {
-        let (manifestBytes, mediaType, blobs) = try ImagePusher.manifest(store: store, for: id, name: reference.familiar)
+        let (manifestBytes, mediaType, blobs) = try ImagePusher.manifest(store: store, for: id, name: reference.familiar, compress: true)
         let client = try RegistryClient.connect(domain: reference.domain, repository: reference.path, settings: settings, actions: "pull,push")
         let config = try store.imageConfigBytes(id)
         var notes = [String](repeating: "", count: blobs.count)
