@@ -575,7 +575,7 @@ struct RegistryTests {
         let index = "{\"schemaVersion\":2,\"mediaType\":\"application/vnd.oci.image.index.v1+json\",\"manifests\":[" +
             [try entry(python, "linux/arm/v6"), try entry(busybox, "linux/arm/v7"), try entry(python, "linux/arm64"), try entry(busybox, "linux/amd64")]
                 .joined(separator: ",") + "]}"
-        _ = try registry.putManifest(index, mediaType: "application/vnd.oci.image.index.v1+json", repository: "multi/app", reference: "latest")
+        let indexDigest = try registry.putManifest(index, mediaType: "application/vnd.oci.image.index.v1+json", repository: "multi/app", reference: "latest")
         let runner = try Runner.fresh(user, tag: "multi")
 
         func pulledID(_ platform: String) throws -> Outcome {
@@ -594,6 +594,12 @@ struct RegistryTests {
         #expect(none.code == 125 && none.err.contains("has no image for linux/s390x: it has linux/arm/v6, linux/arm/v7, linux/arm64, linux/amd64"), "\(none)")
         let tooOld = try pulledID("linux/arm/v5")
         #expect(tooOld.code == 125 && tooOld.err.contains("no image for linux/arm/v5"), "\(tooOld)")
+        // The index's digest names the image, as Docker shows it; by that digest it is found, not pulled again.
+        let pinned = "127.0.0.1:\(registry.port)/multi/app@\(indexDigest)"
+        let byDigest = try runner.burrow("pull", "--platform", "linux/arm64", pinned)
+        #expect(byDigest.code == 0 && byDigest.lines.contains("Digest: \(indexDigest)"), "\(byDigest)")
+        let found = try runner.burrow("run", "--rm", "--network", "none", pinned, "true")
+        #expect(found.code == 0 && !found.err.contains("Unable to find"), "\(found)")
         // This machine's own platform, with no flag.
         if hostMachine() == "x86_64" {
             #expect(try runner.burrow("pull", "-q", registry.name("multi/app")).out == busyboxID)

@@ -101,9 +101,11 @@ public struct ImagePuller {
                                             blobSource: "\(client.domain)/\(client.repository)"))
         }
         let references = reference.tag != nil && reference.digest == nil ? [reference] : []
-        let registered = try ImageRegistrar(store: store).register(config: configBytes, manifest: bytes, manifestDigest: digest,
+        // The digest the name points at (an index's, for a multi-platform
+        // image) is the one Docker shows and the one `name@digest` asks for.
+        let registered = try ImageRegistrar(store: store).register(config: configBytes, manifest: bytes, manifestDigest: firstDigest,
                                                                   layers: staged.all(), references: references)
-        return Pulled(id: registered.id, manifestDigest: digest, reference: reference, fetchedLayers: missing.count, layerNotes: notes)
+        return Pulled(id: registered.id, manifestDigest: firstDigest, reference: reference, fetchedLayers: missing.count, layerNotes: notes)
     }
 
     /// Every tag of the repository (`--all-tags`), following the Link header of paged lists.
