@@ -82,7 +82,9 @@ public struct HTTPClient: Sendable {
                       sink: ((UnsafeRawBufferPointer) throws -> Void)?) throws -> HTTPResponse {
         let connection = try HTTPConnection(to: request.url, trust: trust, timeout: timeout)
         defer { connection.close() }
-        var head = "\(request.method) \(request.url.target) HTTP/1.1\r\nHost: \(request.url.authority)\r\nUser-Agent: \(userAgent)\r\nConnection: close\r\n"
+        let target = connection.proxied != nil ? request.url.description : request.url.target
+        var head = "\(request.method) \(target) HTTP/1.1\r\nHost: \(request.url.authority)\r\nUser-Agent: \(userAgent)\r\nConnection: close\r\n"
+        if let authorization = connection.proxied?.authorization { head += "Proxy-Authorization: \(authorization)\r\n" }
         for (name, value) in request.headers { head += "\(name): \(value)\r\n" }
         switch request.body {
         case .none:

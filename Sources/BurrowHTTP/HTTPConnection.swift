@@ -13,16 +13,43 @@ final class HTTPConnection {
     private var end = 0
     let url: HTTPURL
 
+    /// A plain-HTTP request through a proxy names the whole URL.
+    let proxied: HTTPProxy?
+
     init(to url: HTTPURL, trust: TLSTrust, timeout: Int) throws {
         self.url = url
-        fd = try HTTPConnection.connect(host: url.host, port: url.port, timeout: min(timeout, 30))
-        if url.secure {
+        let proxy = HTTPProxy.forURL(url)
+        if let proxy {
             do {
-                try handshake(trust: trust)
-            } catch {
-                close()
-                throw error
+                fd = try HTTPConnection.connect(host: proxy.host, port: proxy.port, timeout: min(timeout, 30))
+            } catch let error as HTTPError {
+                throw HTTPError(.connect, "the proxy \(proxy.host):\(proxy.port) (HTTPS_PROXY or HTTP_PROXY): \(error.message)")
             }
+        } else {
+            fd = try HTTPConnection.connect(host: url.host, port: url.port, timeout: min(timeout, 30))
+        }
+        proxied = url.secure ? nil : proxy
+        do {
+            if let proxy, url.secure { try tunnel(through: proxy) }
+            if url.secure { try handshake(trust: trust) }
+        } catch {
+            close()
+            throw error
+        }
+    }
+
+    /// CONNECT host:port, for TLS end to end through the proxy.
+    private func tunnel(through proxy: HTTPProxy) throws {
+        let target = "\(url.host.contains(":") ? "[\(url.host)]" : url.host):\(url.port)"
+        var request = "CONNECT \(target) HTTP/1.1\r\nHost: \(target)\r\n"
+        if let authorization = proxy.authorization { request += "Proxy-Authorization: \(authorization)\r\n" }
+        request += "\r\n"
+        try write(Array(request.utf8))
+        guard let status = try readLine() else { throw HTTPError(.connect, "the proxy \(proxy.host):\(proxy.port) closed the connection") }
+        let parts = status.split(separator: " ", maxSplits: 2)
+        while let line = try readLine(), !line.isEmpty {}
+        guard parts.count >= 2, parts[1] == "200" else {
+            throw HTTPError(.connect, "the proxy \(proxy.host):\(proxy.port) refused to connect to \(url.authority) (\(status)): check HTTPS_PROXY and NO_PROXY")
         }
     }
 

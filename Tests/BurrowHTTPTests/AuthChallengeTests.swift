@@ -44,3 +44,22 @@ import Testing
         #expect(HTTPURL("https://a/b")?.resolving("/c?d")?.description == "https://a/c?d")
     }
 }
+
+@Suite struct HTTPProxyTests {
+    static func environment(_ values: [String: String]) -> (String) -> String? { { values[$0] } }
+
+    @Test func chosenBySchemeAndSkippedForLoopbackAndNoProxy() {
+        let env = HTTPProxyTests.environment(["HTTPS_PROXY": "http://user:p%40ss@proxy.lan:3128", "http_proxy": "proxy.lan:8080",
+                                              "NO_PROXY": "internal.lan, .corp.example,registry.lan:5000"])
+        let https = HTTPProxy.forURL(HTTPURL("https://registry-1.docker.io/v2/")!, environment: env)
+        #expect(https == HTTPProxy(host: "proxy.lan", port: 3128, authorization: "Basic " + Base64.encode(Array("user:p@ss".utf8))))
+        #expect(HTTPProxy.forURL(HTTPURL("http://mirror.example/v2/")!, environment: env)?.port == 8080)
+        for url in ["https://127.0.0.1:5000/v2/", "https://localhost/v2/", "https://[::1]:5000/v2/", "https://internal.lan/v2/",
+                    "https://a.internal.lan/v2/", "https://x.corp.example/v2/", "https://registry.lan:5000/v2/"] {
+            #expect(HTTPProxy.forURL(HTTPURL(url)!, environment: env) == nil, "\(url)")
+        }
+        #expect(HTTPProxy.forURL(HTTPURL("https://registry.lan:5001/v2/")!, environment: env) != nil)
+        #expect(HTTPProxy.forURL(HTTPURL("https://quay.io/v2/")!, environment: HTTPProxyTests.environment(["HTTPS_PROXY": "http://p:1", "no_proxy": "*"])) == nil)
+        #expect(HTTPProxy.forURL(HTTPURL("https://quay.io/v2/")!, environment: HTTPProxyTests.environment([:])) == nil)
+    }
+}

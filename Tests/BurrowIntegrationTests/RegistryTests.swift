@@ -41,7 +41,7 @@ final class LoopbackRegistry {
         if tls {
             let made = try LoopbackRegistry.shell("""
                 cd '\(directory)' && openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj /CN=127.0.0.1 \
-                  -addext subjectAltName=IP:127.0.0.1,DNS:localhost -keyout key.pem -out cert.pem 2>&1 && chmod 644 cert.pem
+                  -addext subjectAltName=IP:127.0.0.1,DNS:localhost,DNS:registry.test -keyout key.pem -out cert.pem 2>&1 && chmod 644 cert.pem
                 """)
             precondition(made.code == 0, "openssl failed: \(made.out)")
             config += "  tls:\n    certificate: \(directory)/cert.pem\n    key: \(directory)/key.pem\n"
@@ -140,6 +140,66 @@ final class LoopbackRegistry {
         }
         return proxyPort
     }
+
+    /// A CONNECT proxy that takes every host to 127.0.0.1 (the port asked
+    /// for) and writes each request line to `log`; returns its port.
+    func connectProxy(log: String) throws -> UInt16 {
+        let script = "\(directory)/connect.py"
+        try LoopbackRegistry.connectScript.write(toFile: script, atomically: true, encoding: .utf8)
+        let proxyPort = LoopbackRegistry.freePort()
+        let proxy = Process()
+        proxy.executableURL = URL(fileURLWithPath: "/usr/bin/python3")
+        proxy.arguments = [script, String(proxyPort), log]
+        proxy.standardInput = FileHandle.nullDevice
+        proxy.standardOutput = FileHandle.nullDevice
+        proxy.standardError = FileHandle.nullDevice
+        try proxy.run()
+        proxies.append(proxy)
+        for _ in 0..<100 {
+            if !HostSocket.isFree(proxyPort) { break }
+            usleep(50_000)
+        }
+        return proxyPort
+    }
+
+    static let connectScript = #"""
+    import socket, sys, threading
+    listen, log = int(sys.argv[1]), sys.argv[2]
+    def pipe(a, b):
+        try:
+            while True:
+                d = a.recv(65536)
+                if not d: break
+                b.sendall(d)
+        except OSError: pass
+        finally:
+            try: b.shutdown(socket.SHUT_WR)
+            except OSError: pass
+    def handle(c):
+        data = b""
+        while b"\r\n\r\n" not in data:
+            chunk = c.recv(4096)
+            if not chunk: return
+            data += chunk
+        head, rest = data.split(b"\r\n\r\n", 1)
+        line = head.split(b"\r\n")[0].decode()
+        with open(log, "a") as f: f.write(line + "\n")
+        method, target = line.split(" ")[:2]
+        if method != "CONNECT":
+            c.sendall(b"HTTP/1.1 405 Only CONNECT\r\n\r\n"); c.close(); return
+        upstream = socket.create_connection(("127.0.0.1", int(target.rsplit(":", 1)[1])))
+        c.sendall(b"HTTP/1.1 200 Connection established\r\n\r\n")
+        if rest: upstream.sendall(rest)
+        threading.Thread(target=pipe, args=(upstream, c), daemon=True).start()
+        pipe(c, upstream)
+    s = socket.socket()
+    s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    s.bind(("127.0.0.1", listen))
+    s.listen(16)
+    while True:
+        c, _ = s.accept()
+        threading.Thread(target=handle, args=(c,), daemon=True).start()
+    """#
 
     static let proxyScript = #"""
     import http.client, http.server, socketserver, sys, threading, time
@@ -555,6 +615,29 @@ struct RegistryTests {
         let runner = try Runner.fresh(user, tag: "skopeo")
         let ran = try runner.burrow("run", "--rm", "--network", "none", registry.name("skopeo/python", "3.9"), "python3", "-c", "print('via skopeo')")
         #expect(ran.code == 0 && ran.out == "via skopeo\n", "\(ran)")
+    }
+
+    @Test(arguments: TestUser.all)
+    func aRegistryIsReachedThroughHTTPSProxy(user: TestUser) throws {
+        let registry = try LoopbackRegistry(tls: true)
+        defer { registry.remove() }
+        try registry.push("\(Runner.images)/busybox.oci.tar", as: "proxied/busybox")
+        let log = "\(registry.directory)/proxy.log"
+        let proxy = try registry.connectProxy(log: log)
+        let runner = try Runner.fresh(user, tag: "proxy")
+        let config = try RegistryTests.configHome(runner)
+        // registry.test resolves nowhere: only the proxy can reach it.
+        let name = "registry.test:\(registry.port)/proxied/busybox"
+        let certs = "\(config)/burrow/certs.d/registry.test:\(registry.port)"
+        #expect(try runner.sh("mkdir -p '\(certs)' && cp '\(registry.directory)/cert.pem' '\(certs)/ca.crt'").code == 0)
+        let env = ["XDG_CONFIG_HOME": config, "HTTPS_PROXY": "http://127.0.0.1:\(proxy)"]
+        let pulled = try runner.burrow(arguments: ["pull", "-q", name], env: env)
+        #expect(pulled.code == 0, "\(pulled)")
+        #expect(((try? String(contentsOfFile: log, encoding: .utf8)) ?? "").contains("CONNECT registry.test:\(registry.port) HTTP/1.1"))
+        var bypass = env
+        bypass["NO_PROXY"] = ".test"
+        let direct = try runner.burrow(arguments: ["pull", name], env: bypass)
+        #expect(direct.code == 125 && direct.err.contains("cannot resolve registry.test"), "\(direct)")
     }
 
     @Test(arguments: TestUser.all)
