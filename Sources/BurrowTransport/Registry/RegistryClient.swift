@@ -133,9 +133,18 @@ public final class RegistryClient: Sendable {
     public func send(_ method: String, _ path: String, headers: [(String, String)] = [], body: HTTPRequest.Body = .none,
                      limit: Int = 8 << 20, onHead: ((HTTPResponse) throws -> Void)? = nil,
                      sink: ((UnsafeRawBufferPointer) throws -> Void)? = nil) throws -> HTTPResponse {
-        let url = path.hasPrefix("http://") || path.hasPrefix("https://") ? HTTPURL(path)! :
-            path.hasPrefix("/") ? HTTPURL(secure: base.secure, host: base.host, port: base.port, target: path)
-                                : HTTPURL(secure: base.secure, host: base.host, port: base.port, target: "/v2/\(repository)/\(path)")
+        let url: HTTPURL
+        if path.hasPrefix("http://") || path.hasPrefix("https://") {
+            // An upload location the registry handed out.
+            guard let absolute = HTTPURL(path) else {
+                throw BurrowError.engine("the registry \(domain) gave an address burrow cannot use: \(path.prefix(200))")
+            }
+            url = absolute
+        } else if path.hasPrefix("/") {
+            url = HTTPURL(secure: base.secure, host: base.host, port: base.port, target: path)
+        } else {
+            url = HTTPURL(secure: base.secure, host: base.host, port: base.port, target: "/v2/\(repository)/\(path)")
+        }
         for attempt in 0..<2 {
             var all = headers
             if let authorization = authorizationHeader { all.append(("Authorization", authorization)) }
