@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # The Docker tutorial, end to end, on a fresh Debian 12 machine, as an
 # unprivileged user: installs what is needed, builds burrow, gets a
-# python:3.9-slim base (made with mmdebstrap from the apt mirror this machine
-# already uses, as there is no registry to pull from yet), builds
+# python:3.9-slim base (pulled from Docker Hub when it is reachable, made with
+# mmdebstrap from the apt mirror this machine already uses when not), builds
 # examples/hello-flask, runs it with -p 4000:80, fetches the page and stops
 # the container. Run again, it reuses the base image and the build cache.
 set -euo pipefail
@@ -28,13 +28,21 @@ else
     as_user() { "$@"; }
 fi
 
-# The base image. There is no registry client yet, so burrow cannot pull
-# python:3.9-slim: this makes an equivalent one instead, Debian 12 (minbase)
-# with Python, pip and `python` on PATH, from this machine's own apt sources,
-# as a root filesystem tarball (as the official slim image does, pip may
-# install into the system Python).
+# The base image: pulled from the registry, as `docker build` would. Where no
+# registry is reachable, an equivalent one is made instead: Debian 12
+# (minbase) with Python, pip and `python` on PATH, from this machine's own apt
+# sources, as a root filesystem tarball (as the official slim image does, pip
+# may install into the system Python).
+if [ -z "$(as_user "$BURROW" images -q python:3.9-slim)" ]; then
+    say "burrow pull python:3.9-slim (as $DEMO_USER)"
+    if pulled=$(as_user timeout 120 "$BURROW" pull -q python:3.9-slim 2>&1); then
+        say "pulled python:3.9-slim: $pulled"
+    else
+        say "could not pull python:3.9-slim (${pulled##*$'\n'})"
+    fi
+fi
 IMAGE_TAR=/var/tmp/burrow-demo/python-3.9-slim.tar
-if [ ! -f "$IMAGE_TAR" ] || [ ! -s "$IMAGE_TAR" ]; then
+if [ -z "$(as_user "$BURROW" images -q python:3.9-slim)" ] && { [ ! -f "$IMAGE_TAR" ] || [ ! -s "$IMAGE_TAR" ]; }; then
     say "no registry to pull python:3.9-slim from: making an equivalent Debian 12 + Python image with mmdebstrap (a minute or two)"
     sources=()
     for file in /etc/apt/sources.list.d/debian.sources /etc/apt/sources.list; do
@@ -70,8 +78,8 @@ as_user "$BURROW" images
 
 say "burrow run -d -p 4000:80 my-python-app (as $DEMO_USER)"
 as_user "$BURROW" rm -f hello-flask >/dev/null 2>&1 || true
-as_user "$BURROW" run -d --name hello-flask -p 4000:80 my-python-app >/dev/null
 trap 'as_user "$BURROW" rm -f hello-flask >/dev/null 2>&1 || true' EXIT
+as_user "$BURROW" run -d --name hello-flask -p 4000:80 my-python-app >/dev/null
 answer=""
 for _ in $(seq 1 60); do
     answer=$(curl -fsS --max-time 2 http://localhost:4000 2>/dev/null) && break
