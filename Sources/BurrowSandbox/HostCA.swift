@@ -29,10 +29,12 @@ public enum HostCA {
     }
 
     /// Whether the bundle is lent, from a flag's value ("" when given bare),
-    /// else BURROW_HOST_CA, else `fallback` (on for build, off for run).
+    /// else BURROW_HOST_CA, else `host-ca` in the user's burrow.conf, else
+    /// `fallback` (on for build, off for run).
     public static func enabled(flag: String?, fallback: Bool) throws -> Bool {
         if let flag { return try parse(flag, what: "--host-ca") }
         if let value = BurrowSystem.environment(variable), !value.isEmpty { return try parse(value, what: variable) }
+        if let setting = try UserConfig.load().setting("host-ca") { return try parse(setting.value, what: "\(setting.place): host-ca") }
         return fallback
     }
 

@@ -314,6 +314,24 @@ extension Integration {
         #expect(try BuildTests.containerDirectories(runner) == before)
     }
 
+    /// #9: `host-ca` in the user's burrow.conf turns the bundle on for run
+    /// (off by default); BURROW_HOST_CA wins over it, and a bad value names its line.
+    @Test(arguments: TestUser.all)
+    func theSettingsFileTurnsTheHostCAOn(user: TestUser) throws {
+        let runner = try Runner.shared(user)
+        let config = try BuildTests.context(runner, ["burrow/burrow.conf": "# lend the host's CAs\nhost-ca = true\n"])
+        let probe = ["run", "--rm", "python:3.9-slim", "python", "-c", "import os; print(os.environ.get('SSL_CERT_FILE'))"]
+        #expect(try runner.burrow(arguments: probe).out == "None\n")
+        let on = try runner.burrow(arguments: probe, env: ["XDG_CONFIG_HOME": config])
+        #expect(on.code == 0 && on.out == "/etc/ssl/certs/ca-certificates.crt\n", "\(on)")
+        #expect(try runner.burrow(arguments: probe, env: ["XDG_CONFIG_HOME": config, "BURROW_HOST_CA": "0"]).out == "None\n")
+        let info = try runner.burrow(arguments: ["info"], env: ["XDG_CONFIG_HOME": config])
+        #expect(info.out.contains("run: on (host-ca in \(config)/burrow/burrow.conf:2)"), "\(info)")
+        let bad = try BuildTests.context(runner, ["burrow/burrow.conf": "host-ca = maybe\n"])
+        let refused = try runner.burrow(arguments: probe, env: ["XDG_CONFIG_HOME": bad])
+        #expect(refused.code == 125 && refused.err.contains("\(bad)/burrow/burrow.conf:1: host-ca=maybe is not a yes or no"), "\(refused)")
+    }
+
     /// Ctrl-C ends a build even when the step is a single command, which as
     /// PID 1 would ignore SIGINT: the step runs under an init.
     @Test(arguments: TestUser.all)

@@ -130,10 +130,12 @@ enum HostCAReport {
             guard let value = try? HostCA.enabled(flag: nil, fallback: fallback) else { return "invalid \(HostCA.variable)" }
             return value ? "on" : "off"
         }
-        let source = environment(HostCA.variable).map { "\(HostCA.variable)=\($0)" } ?? "default"
+        let config = try? UserConfig.load()
+        let source = environment(HostCA.variable).map { "\(HostCA.variable)=\($0)" } ?? config?.setting("host-ca").map { "host-ca in \($0.place)" } ?? "default"
         return [("build", "\(setting(true)) (\(source))"), ("run", "\(setting(false)) (\(source))"),
                 ("host bundle", HostCA.hostBundle() ?? "none found (looked at \(HostCA.hostBundles.joined(separator: ", ")))"),
-                ("bound at", HostCA.targets.joined(separator: ", ") + ", and SSL_CERT_FILE")]
+                ("bound at", HostCA.targets.joined(separator: ", ") + ", and SSL_CERT_FILE"),
+                ("settings file", config.map { FileSystem.exists($0.path) ? $0.path : "\($0.path) (none)" } ?? "unreadable: see 'burrow run'")]
     }
 }
 
