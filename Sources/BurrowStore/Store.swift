@@ -105,7 +105,7 @@ public final class Store: @unchecked Sendable {
         } catch {
             throw BurrowError.invalidArgument("\(error)")
         }
-        throw BurrowError.notFound("image \(text) is not in the store: load it with 'burrow load -i FILE' or make one with 'burrow import'")
+        throw BurrowError.notFound("image \(text) is not in the store: pull it with 'burrow pull \(text)', load it with 'burrow load -i FILE', or build it")
     }
 
     /// Writes the image's files into place. Call with the store locked exclusively.

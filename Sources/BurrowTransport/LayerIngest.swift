@@ -37,7 +37,9 @@ struct LayerIngest {
 
     /// `blobFile`, when given, is the file `source` reads: it is moved into
     /// the layer rather than copied.
-    func ingest(source: LayerStream.Source, expected: Expected, displayName: String, blobFile: String? = nil,
+    /// `streamName` is how an unreadable archive is named: a layer of an
+    /// image by default, the file itself for import.
+    func ingest(source: LayerStream.Source, expected: Expected, displayName: String, streamName: String? = nil, blobFile: String? = nil,
                 blobSource: String? = nil) throws -> StagedLayer {
         if let diffID = expected.diffID, store.layerExists(diffID) {
             // The content is known; the blob still has to be the one its descriptor names.
@@ -54,7 +56,7 @@ struct LayerIngest {
         let tree = "\(staging.path)/root"
         try FileSystem.makeDirectory(tree, mode: 0o755)
 
-        let stream = try LayerStream(source: source, displayName: "layer \(displayName)")
+        let stream = try LayerStream(source: source, displayName: streamName ?? "layer \(displayName)")
         progress.started(displayName, total: expected.blobSize)
         stream.onProgress = { [progress] done in progress.advanced(displayName, done: done) }
         let unpacker = try LayerUnpacker(root: tree, whiteouts: whiteouts, ownership: ownership)

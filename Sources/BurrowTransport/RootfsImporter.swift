@@ -17,7 +17,12 @@ public struct RootfsImporter {
 
     public func importRootfs(fd: Int32, seekable: Bool, displayName: String, reference: ImageReference?, message: String?) throws -> ArchiveLoader.Loaded {
         let source: LayerStream.Source = seekable ? .range(fd: fd, offset: 0, length: nil) : .stream(fd: fd)
-        let layer = try ingest.ingest(source: source, expected: .init(), displayName: displayName)
+        let layer: StagedLayer
+        do {
+            layer = try ingest.ingest(source: source, expected: .init(), displayName: displayName, streamName: displayName)
+        } catch let error as ArchiveError {
+            throw BurrowError.invalidArgument("\(error): nothing was imported; make the archive again, e.g. tar -C ROOTFS -cf FILE .")
+        }
         let diffID = layer.diffID
         let now = Timestamp.now()
         let platform = Platform.host

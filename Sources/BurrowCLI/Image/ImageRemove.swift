@@ -30,7 +30,13 @@ enum ImageRemove: Command {
         let lock = try store.lock(.exclusive)
         defer { _ = lock }
         var tags = try store.tags()
-        let id = try store.resolveImage(name, tags: tags)
+        let id: Digest
+        do {
+            id = try store.resolveImage(name, tags: tags)
+        } catch let error as BurrowError where error.code == .notFound {
+            // Advice on getting an image is no help to one removing it.
+            throw BurrowError.notFound("no such image: \(name) (burrow images lists them)")
+        }
         guard let record = try store.imageRecord(id) else { throw BurrowError.notFound("image \(name) is not in the store") }
         var output: [String] = []
         let named = (try? ImageReference(parsing: name)).flatMap { tags[$0.description] == id ? $0 : nil }
