@@ -74,14 +74,20 @@ public struct ContainerMonitor {
             var started = Int32(child.pid)
             _ = burrow_frame_write(clientFD, UInt32(BURROW_FRAME_STARTED), &started, 4)
 
-            let status = streams.monitor(child: child, log: openLog(id), client: client)
-            // The ports are free again before the record says the container
-            // ended: a restart binds them at once.
-            launched.network?.stop()
-            unlink(socket.path)
-            removeCgroup()
-            let code = status.map(Launcher.exitCode(status:)) ?? 125
-            record(id, exitCode: code, error: status == nil ? "the monitor lost track of the container" : nil)
+            // Ended once: from the monitor as the container ends, before any
+            // client or waiter hears of it (so the command typed next sees it
+            // ended, and a restart can bind its ports); or after, when the
+            // monitor lost track of it.
+            var ended = false
+            func end(_ status: Int32?) {
+                guard !ended else { return }
+                ended = true
+                launched.network?.stop()
+                unlink(socket.path)
+                removeCgroup()
+                record(id, exitCode: status.map(Launcher.exitCode(status:)) ?? 125, error: status == nil ? "the monitor lost track of the container" : nil)
+            }
+            end(streams.monitor(child: child, log: openLog(id), client: client, ended: { end($0) }))
         } catch {
             streams.closeAll()
             removeCgroup()
@@ -193,11 +199,15 @@ public struct ContainerMonitor {
         }
 
         /// The loop, until the container ended; nil when it could not tell how.
-        func monitor(child: Launcher.Child, log: Int32, client: Client?) -> Int32? {
+        func monitor(child: Launcher.Child, log: Int32, client: Client?, ended: @escaping (Int32) -> Void) -> Int32? {
+            let callback = EndCallback(ended)
             var config = burrow_monitor_config(
                 pid: child.pid, pidfd: child.pidfd, stdout_fd: stdoutRead, stderr_fd: stderrRead, stdin_fd: stdinWrite,
                 pty_fd: pty, log_fd: log, listen_fd: listenFD, client_fd: client?.descriptor ?? -1,
-                client_flags: client?.flags ?? 0, drain_ms: 2000)
+                client_flags: client?.flags ?? 0, drain_ms: 2000,
+                ended: { status, context in Unmanaged<EndCallback>.fromOpaque(context!).takeUnretainedValue().call(status) },
+                ended_context: Unmanaged.passUnretained(callback).toOpaque())
+            defer { withExtendedLifetime(callback) {} }
             var status: Int32 = 0
             // The container may run for days; start-up's code is not needed while it does.
             StartupPages.release()
@@ -212,4 +222,10 @@ public struct ContainerMonitor {
             where fd >= 0 { close(fd) }
         }
     }
+}
+
+/// The monitor's end-of-container call, as a pointer C can carry.
+private final class EndCallback {
+    let call: (Int32) -> Void
+    init(_ call: @escaping (Int32) -> Void) { self.call = call }
 }

@@ -77,7 +77,7 @@ public struct MonitorSession {
         }
         try awaitStart(mine, id: id)
         guard let attach else { return .running }
-        return settled(try relay(socket: mine, attach), id: id)
+        return try relay(socket: mine, attach)
     }
 
     /// Attaches to a running container's monitor.
@@ -93,16 +93,9 @@ public struct MonitorSession {
         var flags = attach.flags
         let rc = burrow_frame_write(socket, UInt32(BURROW_FRAME_HELLO), &flags, 4)
         if rc < 0 { throw SystemError("attach to", path: path, errno: -rc) }
-        return settled(try relay(socket: socket, attach), id: record.id)
+        return try relay(socket: socket, attach)
     }
 
-    /// The monitor says how the container ended before it writes the record
-    /// (and stops its network): waits for the record, so that the command
-    /// typed next (rm, start, ps) sees the container as ended.
-    private func settled(_ outcome: Outcome, id: String) -> Outcome {
-        if case .exited = outcome { _ = try? ContainerAccess(store: store).waitForEnd(id, timeout: 5) }
-        return outcome
-    }
 
     /// Waits for a running container's end through its monitor, which says
     /// how it ended even when it then removes a --rm container. nil when

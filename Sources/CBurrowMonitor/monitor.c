@@ -447,6 +447,7 @@ int burrow_monitor_run(const struct burrow_monitor_config *config, int *wait_sta
         }
         if (m.stdin_length) write_stdin(&m);
     }
+    if (m.exited && config->ended != NULL) config->ended(m.status, config->ended_context);
     /* Output that came before the end reaches the clients before they hear of it. */
     finish(&m);
     close_fd(&m.stdout_fd);

@@ -11,12 +11,9 @@ enum ContainerWait: Command {
             let id = try store.resolveContainer(name)
             guard let record = try store.currentContainer(id) else { throw BurrowError.notFound("no such container: \(name)") }
             if let code = MonitorSession(store: store).exitCode(of: record) {
-                // The monitor tells of the end before it records it (and
-                // removes a --rm container): the next command must see it ended.
+                // A --rm container is removed after its end is told: gone once wait returns.
                 if (try? store.containerConfig(id))?.autoRemove == true {
                     ContainerAccess(store: store).waitForMonitor(of: record, timeout: 10)
-                } else {
-                    _ = try? ContainerAccess(store: store).waitForEnd(id, timeout: 10)
                 }
                 context.out(String(code))
                 return

@@ -60,6 +60,10 @@ struct burrow_monitor_config {
     int client_fd;              /* the first client, connected before the container started, or -1 */
     uint32_t client_flags;
     uint32_t drain_ms;          /* how long output may still come once PID 1 is gone */
+    /* Called with the wait status once PID 1 is gone and its output drained,
+     * before any client hears of the end: what it records is what they see. */
+    void (*ended)(int wait_status, void *context);
+    void *ended_context;
 };
 
 /* Runs until the container's PID 1 has exited and its output is drained.
